@@ -1,0 +1,268 @@
+"""Typed configs: YAML files, `base:` inheritance, dotted CLI overrides, errors that name the bad key.
+
+A config is a tree of dataclasses (`Config` below). Each stage owns its section's dataclass in its own
+package (`corpus/settings.py`, `train/settings.py`, `rl/settings.py`, `evaluate/settings.py`); this
+module only knows how to fill any dataclass tree from plain data and to complain precisely.
+
+    cfg = load_config("tiny", overrides=["rl.beta=0.04", "model.hidden_size=128"])
+
+YAML files live in `configs/` (shipped inside the package as `seekmath/configs/`). A file may start
+with `base: NAME` to inherit another config and change only what it lists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from seekmath.corpus.settings import CorpusConfig
+from seekmath.evaluate.settings import EvalConfig
+from seekmath.rl.settings import RLConfig
+from seekmath.train.settings import PretrainConfig, SFTConfig
+
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; the message names the key and what was wrong."""
+
+
+@dataclass
+class ModelConfig:
+    """The policy model. Empty `name_or_path` builds a tiny decoder from the fields below."""
+
+    name_or_path: str = ""  # HF model id or local checkpoint folder; "" = build the tiny model
+    arch: str = "llama"  # llama | qwen2 (both: RMSNorm, SwiGLU, RoPE)
+    hidden_size: int = 256
+    num_layers: int = 4
+    num_heads: int = 4
+    num_kv_heads: int = 4
+    intermediate_size: int = 688  # SwiGLU width, ~8/3 x hidden as in Llama
+    max_position_embeddings: int = 512
+    rope_theta: float = 10000.0
+    tie_word_embeddings: bool = True
+    dtype: str = "float32"  # float32 | bfloat16 | float16
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+
+
+@dataclass
+class TokenizerConfig:
+    """Byte-level BPE trained locally for the tiny model (ignored when loading a real checkpoint)."""
+
+    vocab_size: int = 1024
+    train_documents: int = 4000  # generated documents the BPE is trained on
+
+
+@dataclass
+class TasksConfig:
+    """The `synthetic` task: generated multi-step arithmetic word problems (see tasks/synthetic.py)."""
+
+    seed: int = 0
+    min_steps: int = 2
+    max_steps: int = 3
+    max_value: int = 60  # operands of + and - are below this
+    max_factor: int = 9  # multipliers and divisors are at most this
+    operations: list[str] = field(default_factory=lambda: ["add", "sub", "mul", "div"])
+    test_fraction: float = 0.1  # share of the problem space reserved for the held-out split
+    num_train: int = 20000
+    num_test: int = 500
+
+
+@dataclass
+class RunConfig:
+    """`seekmath run`: which stages, where, with which benchmark files."""
+
+    name: str = "tiny"
+    stages: list[str] = field(default_factory=lambda: ["corpus", "pretrain", "sft", "rl", "eval"])
+    seed: int = 0
+    eval_benches: list[str] = field(default_factory=lambda: ["synthetic"])
+    threads: int = 0  # torch threads; 0 = all cores
+
+
+@dataclass
+class Config:
+    run: RunConfig = field(default_factory=RunConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    tasks: TasksConfig = field(default_factory=TasksConfig)
+    corpus: CorpusConfig = field(default_factory=CorpusConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    sft: SFTConfig = field(default_factory=SFTConfig)
+    rl: RLConfig = field(default_factory=RLConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+# ----------------------------------------------------------------------------------------------
+# Building dataclasses from plain data, with type checks
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    """Check `value` against the annotation `tp`; return it (ints widen to float). Raise ConfigError."""
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError as e:
+                errors.append(e)
+        raise ConfigError(f"{key}: value {value!r} has the wrong type; expected {_type_name(tp)}")
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: value {value!r} has the wrong type; expected a mapping (section)")
+        return from_dict(tp, value, prefix=key)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: value {value!r} has the wrong type; expected a list")
+        (item_tp,) = typing.get_args(tp) or (Any,)
+        return [_coerce(v, item_tp, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: value {value!r} has the wrong type; expected a mapping")
+        _, val_tp = typing.get_args(tp) or (Any, Any)
+        return {k: _coerce(v, val_tp, f"{key}.{k}") for k, v in value.items()}
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key}: value {value!r} has the wrong type; expected float")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: value {value!r} has the wrong type; expected int")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: value {value!r} has the wrong type; expected bool (true/false)")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: value {value!r} has the wrong type; expected str")
+        return value
+    return value
+
+
+def _unknown_key(key: str, valid: list[str], prefix: str) -> ConfigError:
+    full = f"{prefix}.{key}" if prefix else key
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+    hint = f"; did you mean '{(prefix + '.') if prefix else ''}{close[0]}'?" if close else ""
+    return ConfigError(f"unknown config key '{full}'{hint} (valid here: {', '.join(valid)})")
+
+
+def from_dict(cls: type, data: dict, prefix: str = "") -> Any:
+    """Build dataclass `cls` from `data`, starting from its defaults; every key is checked."""
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in data.items():
+        if key not in hints:
+            raise _unknown_key(key, names, prefix)
+        kwargs[key] = _coerce(value, hints[key], f"{prefix}.{key}" if prefix else key)
+    return cls(**kwargs)
+
+
+def to_dict(cfg: Any) -> dict:
+    return dataclasses.asdict(cfg)
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Files and overrides
+
+
+def config_names() -> list[str]:
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+
+
+def resolve_config_path(name_or_path: str) -> Path:
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or os.sep in name_or_path:
+        if not p.is_file():
+            raise ConfigError(f"config file not found: {name_or_path}")
+        return p
+    p = CONFIG_DIR / f"{name_or_path}.yaml"
+    if not p.is_file():
+        close = difflib.get_close_matches(name_or_path, config_names(), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(f"unknown config '{name_or_path}'{hint} (known: {', '.join(config_names())})")
+    return p
+
+
+def _read_yaml_tree(name_or_path: str, seen: tuple = ()) -> dict:
+    path = resolve_config_path(name_or_path)
+    if str(path) in seen:
+        raise ConfigError(f"config inheritance loop: {' -> '.join(seen + (str(path),))}")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    base = data.pop("base", None)
+    if base:
+        base_path = str(path.parent / f"{base}.yaml") if (path.parent / f"{base}.yaml").is_file() else base
+        data = _deep_merge(_read_yaml_tree(base_path, seen + (str(path),)), data)
+    return data
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """`rl.beta=0.04` -> (["rl", "beta"], 0.04). The value is read as YAML (numbers, lists, bools)."""
+    if "=" not in text:
+        raise ConfigError(f"override '{text}' must look like section.key=value")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"override '{text}' has an empty key")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.split("."), value
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    data = dict(data)
+    for text in overrides:
+        parts, value = parse_override(text)
+        node = data
+        for part in parts[:-1]:
+            node[part] = dict(node.get(part) or {})
+            node = node[part]
+        node[parts[-1]] = value
+    return data
+
+
+def load_config(name_or_path: str | None = "tiny", overrides: list[str] | None = None) -> Config:
+    data = _read_yaml_tree(name_or_path) if name_or_path else {}
+    data = apply_overrides(data, overrides or [])
+    return from_dict(Config, data)
+
+
+def dump_config(cfg: Any) -> str:
+    return yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True)
