@@ -1,0 +1,38 @@
+import subprocess
+import sys
+from pathlib import Path
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def seekmath(*args, **kw):
+    exe = VENV_BIN / "seekmath"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "seekmath"]
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=300, **kw)
+
+
+def test_help_lists_subcommands():
+    r = seekmath("--help")
+    assert r.returncode == 0
+    for sub in ["corpus", "pretrain", "sft", "rl", "eval", "grade", "run", "report", "config"]:
+        assert f"\n  {sub} " in r.stdout
+
+
+def test_unknown_command():
+    r = seekmath("evla")
+    assert r.returncode == 2 and "did you mean 'eval'" in r.stderr
+
+
+def test_config_show_and_errors():
+    r = seekmath("config", "show", "smoke", "rl.beta=0.5")
+    assert r.returncode == 0 and "beta: 0.5" in r.stdout and "name: smoke" in r.stdout
+    r = seekmath("config", "show", "tiny", "rl.betta=1")
+    assert r.returncode == 2 and "rl.betta" in r.stderr and "rl.beta" in r.stderr
+    r = seekmath("config", "list")
+    assert "deepseekmath-7b" in r.stdout.split()
+
+
+def test_model_init(tmp_path):
+    r = seekmath("model", "init", "--config", "smoke", "--out", str(tmp_path / "m"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "m" / "model.safetensors").is_file() and (tmp_path / "m" / "tokenizer.json").is_file()
