@@ -84,7 +84,11 @@ class RunConfig:
     stages: list[str] = field(default_factory=lambda: ["corpus", "pretrain", "sft", "rl", "eval"])
     seed: int = 0
     eval_benches: list[str] = field(default_factory=lambda: ["synthetic"])
+    # real benchmarks evaluated too (greedy, first `real_bench_limit` problems) when their files are found
+    real_benches: list[str] = field(default_factory=lambda: ["gsm8k", "math500"])
+    real_bench_limit: int = 100
     threads: int = 0  # torch threads; 0 = all cores
+    mode: str = "recipe"  # recipe | findings (the unified-paradigm study, findings.py)
 
 
 @dataclass

@@ -1,0 +1,239 @@
+"""`seekmath run`: the whole DeepSeekMath recipe, stage after stage, then a report.
+
+    crawl -> corpus -> pretrain -> sft -> rl -> eval -> report
+
+Each stage reads the previous stage's folder and writes its own under the run folder
+(`runs/<name>/<stage>/`). A finished stage leaves `DONE.json` (seconds, peak memory); a rerun skips
+it, and an interrupted stage resumes from its own checkpoints. `--from STAGE` discards that stage
+and every later one and runs them again.
+
+`--config findings` runs the unified-paradigm study instead (see `findings.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from seekmath.cli import add_config_arguments, config_from_args
+from seekmath.runs import atomic_write_json, prepare_stage_dir, read_jsonl, set_threads
+
+log = logging.getLogger("seekmath.recipe")
+
+STAGES = ["crawl", "corpus", "pretrain", "sft", "rl", "eval"]
+MODEL_STAGES = ["pretrain", "sft", "rl"]  # stages whose checkpoint is evaluated
+
+
+class PeakMemory:
+    """Samples this process's resident memory in a thread; `.peak_mb` after the block."""
+
+    def __init__(self, interval: float = 0.2):
+        self.interval, self.peak_mb = interval, 0.0
+        self._stop = threading.Event()
+
+    def _run(self) -> None:
+        import psutil
+
+        proc = psutil.Process()
+        while not self._stop.is_set():
+            try:
+                rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+            except Exception:  # a child may vanish between listing and reading
+                rss = proc.memory_info().rss
+            self.peak_mb = max(self.peak_mb, rss / 2**20)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def done_marker(run_dir: Path, stage: str) -> Path:
+    return run_dir / stage / "DONE.json"
+
+
+def stage_done(run_dir: Path, stage: str) -> bool:
+    return done_marker(run_dir, stage).is_file()
+
+
+def final_model(run_dir: Path, stage: str) -> Path:
+    return run_dir / stage / "final"
+
+
+# ----------------------------------------------------------------------------------------------
+# The stages. Each takes (cfg, run_dir) and leaves its outputs in run_dir/<stage>/.
+
+
+def stage_crawl(cfg, run_dir: Path) -> dict:
+    from seekmath.corpus.democrawl import make_demo_crawl
+
+    return make_demo_crawl(run_dir / "crawl", pages=cfg.corpus.demo_pages, seed=cfg.run.seed, tasks_cfg=cfg.tasks) or {}
+
+
+def stage_corpus(cfg, run_dir: Path) -> dict:
+    from seekmath.corpus.pipeline import build_corpus
+
+    labels = run_dir / "crawl" / "labels.jsonl"
+    return build_corpus(
+        cfg, [str(run_dir / "crawl")], run_dir / "corpus", engine=cfg.corpus.engine,
+        labels=str(labels) if labels.is_file() else None,
+    )
+
+
+def stage_pretrain(cfg, run_dir: Path) -> dict:
+    from seekmath.train.trainer import train_stage
+
+    out = run_dir / "pretrain"
+    train_stage(cfg, "pretrain", out, model_path=cfg.model.name_or_path or None, data=str(run_dir / "corpus"),
+                resume=(out / "checkpoints").is_dir())
+    return {}
+
+
+def stage_sft(cfg, run_dir: Path) -> dict:
+    from seekmath.train.trainer import train_stage
+
+    out = run_dir / "sft"
+    train_stage(cfg, "sft", out, model_path=str(final_model(run_dir, "pretrain")), resume=(out / "checkpoints").is_dir())
+    return {}
+
+
+def stage_rl(cfg, run_dir: Path) -> dict:
+    from seekmath.rl.grpo import run_rl
+
+    out = run_dir / "rl"
+    run_rl(cfg, str(final_model(run_dir, "sft")), out, resume=(out / "checkpoints").is_dir())
+    return {}
+
+
+def eval_config_for(cfg, stage: str):
+    """Base (pretrain-only) checkpoints get few-shot prompts, instruction-tuned ones zero-shot (paper §5.1)."""
+    import dataclasses
+
+    return dataclasses.replace(cfg.eval, prompt="fewshot" if stage == "pretrain" else "zeroshot")
+
+
+def stage_eval(cfg, run_dir: Path) -> dict:
+    from seekmath.evaluate.harness import evaluate_model
+    from seekmath.tasks.loaders import BENCHMARKS, bench_data_dir
+
+    import dataclasses
+
+    benches = list(cfg.run.eval_benches)
+    # real GSM8K / MATH-500 through the same harness when their files are present
+    data = bench_data_dir()
+    real = [b for b in cfg.run.real_benches if data is not None and (data / BENCHMARKS[b][0]).is_file() and b not in benches]
+    results = {}
+    for stage in MODEL_STAGES:
+        model_dir = final_model(run_dir, stage)
+        if not model_dir.is_dir():
+            log.warning("eval: %s has no final model, skipped", stage)
+            continue
+        out = run_dir / "eval" / stage
+        ecfg = eval_config_for(cfg, stage)
+        results[stage] = dict(evaluate_model(str(model_dir), benches, ecfg, out, tasks_cfg=cfg.tasks))
+        if real:  # greedy only, first `real_bench_limit` problems: honest numbers, near zero at this scale
+            rcfg = dataclasses.replace(ecfg, limit=cfg.run.real_bench_limit, k=[1])
+            results[stage].update(evaluate_model(str(model_dir), real, rcfg, out / "real", tasks_cfg=cfg.tasks))
+        atomic_write_json(out / "all_summary.json", results[stage])
+    return {"stages": results}
+
+
+STAGE_FUNCS: dict[str, Callable[[Any, Path], dict]] = {
+    "crawl": stage_crawl,
+    "corpus": stage_corpus,
+    "pretrain": stage_pretrain,
+    "sft": stage_sft,
+    "rl": stage_rl,
+    "eval": stage_eval,
+}
+
+
+def run_recipe(cfg, run_dir: str | Path, from_stage: str | None = None, only: list[str] | None = None) -> Path:
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    set_threads(cfg.run.threads)
+    stages = [s for s in STAGES if s in cfg.run.stages or s == "eval" and "eval" in cfg.run.stages]
+    if only:
+        stages = [s for s in stages if s in only]
+    if from_stage:
+        if from_stage not in STAGES:
+            raise ValueError(f"--from: unknown stage {from_stage!r}; stages are {', '.join(STAGES)}")
+        for s in STAGES[STAGES.index(from_stage):]:
+            if (run_dir / s).exists():
+                log.info("--from %s: discarding %s", from_stage, run_dir / s)
+                shutil.rmtree(run_dir / s)
+    prepare_stage_dir(run_dir, cfg)
+    t_all = time.time()
+    for stage in stages:
+        if stage_done(run_dir, stage):
+            log.info("stage %s: done already, skipped", stage)
+            continue
+        log.info("stage %s: starting", stage)
+        prepare_stage_dir(run_dir / stage, cfg)
+        t0 = time.time()
+        with PeakMemory() as mem:
+            info = STAGE_FUNCS[stage](cfg, run_dir) or {}
+        seconds = time.time() - t0
+        log.info("stage %s: finished in %.1f s (peak RSS %.0f MB)", stage, seconds, mem.peak_mb)
+        atomic_write_json(done_marker(run_dir, stage), {"stage": stage, "seconds": round(seconds, 2),
+                                                        "peak_rss_mb": round(mem.peak_mb, 1), "finished": time.time(),
+                                                        "info": _jsonable(info)})
+    from seekmath.report import build_report
+
+    report = build_report(run_dir)
+    log.info("recipe finished in %.1f s; report: %s", time.time() - t_all, report)
+    return report
+
+
+def _jsonable(info: dict) -> dict:
+    import json
+
+    try:
+        json.dumps(info, default=str)
+        return info
+    except TypeError:
+        return {}
+
+
+def main(command: str, argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="seekmath run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=None, help="run folder (default: runs/<run.name>)")
+    parser.add_argument("--from", dest="from_stage", default=None, choices=STAGES,
+                        help="discard this stage and the later ones, and run them again")
+    parser.add_argument("--only", default=None, help="comma-separated stages to run (others must be done)")
+    add_config_arguments(parser)
+    args = parser.parse_args(argv)
+    cfg = config_from_args(args)
+    out = Path(args.out or f"runs/{cfg.run.name}")
+    if cfg.run.mode == "findings":
+        from seekmath.findings import run_findings
+
+        print(run_findings(cfg, out, from_stage=args.from_stage))
+        return 0
+    print(run_recipe(cfg, out, from_stage=args.from_stage, only=args.only.split(",") if args.only else None))
+    return 0
+
+
+def read_done(run_dir: Path) -> dict[str, dict]:
+    out = {}
+    for s in STAGES:
+        p = done_marker(run_dir, s)
+        if p.is_file():
+            import json
+
+            out[s] = json.loads(p.read_text())
+    return out
+
+
+__all__ = ["run_recipe", "STAGES", "read_done", "read_jsonl"]
