@@ -1,0 +1,130 @@
+"""Group-relative advantages: outcome supervision (§4.1.2) and process supervision (§4.1.3).
+
+Decisions the paper leaves open (spec §3.3), made here once and documented:
+
+- **std estimator**: the sample standard deviation (Bessel, divide by n-1), as TRL does, computed in
+  float64 so that nearly-equal rewards cannot cancel into huge advantages (NeMo-RL PR #4158).
+- **zero-variance groups**: a group whose rewards are all equal (max - min <= 1e-6 * max(1, |r|max))
+  carries no relative signal: EVERY advantage in it is exactly 0 — never NaN, never (r-mean)/eps.
+  Its outputs still count in the loss's denominators (their KL term still acts). Such groups are
+  counted and reported as `zero_variance_groups`.
+- **std normalisation off** (`normalise_std=False`, Dr. GRPO): only the mean is subtracted.
+- **process supervision**: a step reward belongs to the token where its step ends; the advantage of
+  token t sums the normalised rewards of all steps ending at or after t; tokens after the last
+  step's end (e.g. the EOS) get 0 — no step ends at or after them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+_EQUAL_TOL = 1e-6
+
+
+def _is_constant(values: torch.Tensor) -> bool:
+    if values.numel() <= 1:
+        return True
+    spread = float(values.max() - values.min())
+    return spread <= _EQUAL_TOL * max(1.0, float(values.abs().max()))
+
+
+def _normalise(values: torch.Tensor, normalise_std: bool) -> torch.Tensor:
+    """(v - mean) / std (sample std), or v - mean; all-equal values -> zeros."""
+    v = values.to(torch.float64)
+    if _is_constant(v):
+        return torch.zeros_like(v)
+    centred = v - v.mean()
+    if not normalise_std:
+        return centred
+    return centred / v.std(unbiased=True)
+
+
+@dataclass
+class Advantages:
+    values: torch.Tensor  # [num_outputs] (outcome) or [num_outputs, T] (process)
+    zero_variance_groups: int
+    num_groups: int
+
+    @property
+    def zero_variance_share(self) -> float:
+        return self.zero_variance_groups / max(1, self.num_groups)
+
+
+def outcome_advantages(rewards: torch.Tensor, group_size: int, normalise_std: bool = True) -> Advantages:
+    """Outcome supervision: r_tilde_i = (r_i - mean(r)) / std(r) within each group of G outputs.
+
+    `rewards` is flat [num_groups * G], groups contiguous (outputs of one prompt next to each other).
+    Returns one advantage per output (float32); every token of o_i gets it (broadcast in the loss).
+    """
+    rewards = torch.as_tensor(rewards).flatten()
+    if group_size < 1 or rewards.numel() % group_size:
+        raise ValueError(f"outcome_advantages: {rewards.numel()} rewards do not split into groups of {group_size}")
+    if not torch.isfinite(rewards).all():
+        raise ValueError("outcome_advantages: rewards contain NaN/inf")
+    groups = rewards.view(-1, group_size)
+    out = torch.empty(groups.shape, dtype=torch.float64)
+    zero = 0
+    for g in range(groups.shape[0]):
+        zero += _is_constant(groups[g].to(torch.float64))
+        out[g] = _normalise(groups[g], normalise_std)
+    return Advantages(out.flatten().to(torch.float32), zero, groups.shape[0])
+
+
+def process_advantages(
+    step_rewards: Sequence[Sequence[float]],
+    step_end_tokens: Sequence[Sequence[int]],
+    lengths: Sequence[int],
+    group_size: int,
+    normalise_std: bool = True,
+) -> Advantages:
+    """Process supervision: A_hat_{i,t} = sum over steps j of output i with index(j) >= t of r_tilde_i^{index(j)}.
+
+    Args:
+        step_rewards: per output, one reward per reasoning step (PRM score at the step's end).
+        step_end_tokens: per output, the completion-token index where each step ends (same length
+            as its step_rewards); indices past the completion are clamped to its last token.
+        lengths: number of completion tokens per output (the T of the returned rows is max(lengths)).
+        group_size: G; outputs of one prompt are contiguous.
+        normalise_std: divide by std(R) (R = all step rewards of all G outputs) or only subtract mean(R).
+
+    An output with no steps gets advantage 0 on all tokens (but its group's other steps still count).
+    """
+    n = len(step_rewards)
+    if not (len(step_end_tokens) == n == len(lengths)):
+        raise ValueError("process_advantages: step_rewards, step_end_tokens and lengths differ in length")
+    if group_size < 1 or n % group_size:
+        raise ValueError(f"process_advantages: {n} outputs do not split into groups of {group_size}")
+    T = max([int(x) for x in lengths] + [0])
+    out = torch.zeros((n, T), dtype=torch.float64)
+    zero = 0
+    for g0 in range(0, n, group_size):
+        members = range(g0, g0 + group_size)
+        flat: list[float] = []
+        for i in members:
+            if len(step_rewards[i]) != len(step_end_tokens[i]):
+                raise ValueError(f"process_advantages: output {i} has {len(step_rewards[i])} rewards but {len(step_end_tokens[i])} step ends")
+            flat.extend(float(r) for r in step_rewards[i])
+        R = torch.tensor(flat, dtype=torch.float64)
+        if R.numel() and not torch.isfinite(R).all():
+            raise ValueError("process_advantages: step rewards contain NaN/inf")
+        zero += _is_constant(R)
+        normed = _normalise(R, normalise_std) if R.numel() else R
+        k = 0
+        for i in members:
+            L = int(lengths[i])
+            for end in step_end_tokens[i]:
+                r = normed[k]
+                k += 1
+                if L == 0:
+                    continue
+                idx = min(max(int(end), 0), L - 1)
+                out[i, : idx + 1] += r  # every token t <= index(j) gets this step's reward
+    return Advantages(out.to(torch.float32), zero, n // group_size)
+
+
+def indicator_advantages(rewards: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """Online RFT / RFT gradient coefficient I(o) (Table 10): 1 for a correct output, 0 otherwise."""
+    return (torch.as_tensor(rewards).flatten() > threshold).to(torch.float32)

@@ -1,0 +1,173 @@
+"""The GRPO objective (DeepSeekMath eq. 3) and the k3 KL estimator (eq. 4), as pure tensor functions.
+
+Shapes: every per-token tensor is `[N, T]` — N sampled outputs (all groups of a batch, flattened),
+T completion positions — with `mask[N, T]` marking real (non-padding) completion tokens.
+
+    per-token objective   J_t = min(rho_t * A_t, clip(rho_t, 1-eps, 1+eps) * A_t) - beta * KL_t
+    rho_t = pi_theta(o_t) / pi_old(o_t)          (ratio against the SAMPLING policy)
+    KL_t  = pi_ref/pi_theta - log(pi_ref/pi_theta) - 1     (k3, eq. 4, against the REFERENCE policy)
+
+and the loss is minus the aggregate of J_t. Aggregations (`aggregation=`):
+
+- ``seq_mean_token_mean`` — the paper: (1/G) sum_i (1/|o_i|) sum_t J_t, i.e. mean over an output's
+  tokens, then mean over outputs (with equal group sizes, mean over the group then over prompts).
+- ``token_mean`` — DAPO: sum over all tokens of the batch / number of tokens of the batch.
+- ``constant_normaliser`` — Dr. GRPO: sum over all tokens / (number of outputs x a fixed max length).
+
+The aggregation is expressed as per-token weights computed ONCE on the whole batch
+(`aggregation_weights`) and the loss is sum(weight * J). So cutting a batch into micro-batches and
+summing their losses gives exactly the full-batch loss and gradient — whatever the micro-batch size,
+the gradient-accumulation steps or the number of processes (the bug class of TRL #5619/PR #6024).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+AGGREGATIONS = ("seq_mean_token_mean", "token_mean", "constant_normaliser")
+
+# exp() of a log-ratio beyond this overflows float32's useful range; 20 is far outside any sane
+# policy/reference gap (pi_ref/pi_theta = e^20) and keeps the loss finite if a token was near-impossible.
+_LOG_RATIO_CLAMP = 20.0
+
+
+def k3_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
+    """Schulman's k3 estimator of KL[pi_theta || pi_ref] per sampled token (eq. 4).
+
+    `logp` = log pi_theta(o_t), `ref_logp` = log pi_ref(o_t). With x = pi_ref/pi_theta the value is
+    x - log x - 1 >= 0; its gradient w.r.t. logp is (1 - x), which gives eq. 21's beta*(x - 1) term
+    in the gradient of J. The log-ratio is clamped to +-20 (values only matter far outside RL's regime).
+    """
+    log_x = (ref_logp - logp).clamp(-_LOG_RATIO_CLAMP, _LOG_RATIO_CLAMP)
+    return torch.exp(log_x) - log_x - 1.0
+
+
+def aggregation_weights(mask: torch.Tensor, aggregation: str = "seq_mean_token_mean", max_len: int | None = None) -> torch.Tensor:
+    """Per-token weights w[N, T] (zero on padding) such that loss = -sum(w * J) is the chosen aggregate.
+
+    Compute these on the WHOLE batch (all groups of one GRPO step), then slice rows for micro-batches.
+    An output with no tokens (empty completion) gets weight 0 and still counts in the 1/N of the
+    per-output mean, like any output.
+    """
+    if aggregation not in AGGREGATIONS:
+        raise ValueError(f"rl.aggregation: unknown aggregation {aggregation!r}; expected one of {', '.join(AGGREGATIONS)}")
+    m = mask.to(torch.float64)
+    n_outputs = m.shape[0]
+    if n_outputs == 0:
+        return m
+    if aggregation == "seq_mean_token_mean":
+        lengths = m.sum(dim=1, keepdim=True)
+        w = m / lengths.clamp(min=1.0) / n_outputs
+    elif aggregation == "token_mean":
+        w = m / m.sum().clamp(min=1.0)
+    else:
+        if not max_len or max_len <= 0:
+            raise ValueError("constant_normaliser aggregation needs max_len > 0 (the fixed generation budget)")
+        w = m / (n_outputs * float(max_len))
+    return w.to(mask.device, torch.float32)
+
+
+@dataclass
+class LossStats:
+    """Diagnostics of one loss evaluation (token means over real tokens; weights = the aggregation's)."""
+
+    kl_mean: float
+    clip_fraction: float  # share of tokens where the clipped branch of min() was the active one
+    ratio_mean: float
+    ratio_max: float
+    advantage_mean: float
+    tokens: int
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def grpo_loss(
+    logp: torch.Tensor,
+    old_logp: torch.Tensor,
+    ref_logp: torch.Tensor | None,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    clip_eps: float = 0.2,
+    beta: float = 0.04,
+    aggregation: str = "seq_mean_token_mean",
+    max_len: int | None = None,
+    weights: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, LossStats]:
+    """Minus J_GRPO of eq. 3 for one (micro-)batch; returns (loss, stats).
+
+    Args:
+        logp: log pi_theta(o_t | q, o_<t), [N, T], differentiable.
+        old_logp: log pi_old of the same tokens (the policy that SAMPLED them), [N, T], no grad.
+            With mu = 1 pass ``logp.detach()``: rho = 1 in value while its gradient is grad log pi.
+        ref_logp: log pi_ref, [N, T]; ignored (may be None) when beta == 0.
+        advantages: A_hat, [N, T] (token-level, process supervision) or [N] (one per output).
+        mask: 1 for real completion tokens, [N, T].
+        weights: precomputed `aggregation_weights` of the full batch (rows of this micro-batch);
+            None = compute them from `mask` (the micro-batch IS the batch).
+    """
+    if advantages.dim() == 1:
+        advantages = advantages[:, None].expand_as(logp)
+    if logp.shape != old_logp.shape or logp.shape != mask.shape or advantages.shape != logp.shape:
+        raise ValueError(
+            f"grpo_loss: shape mismatch logp {tuple(logp.shape)}, old_logp {tuple(old_logp.shape)}, "
+            f"advantages {tuple(advantages.shape)}, mask {tuple(mask.shape)}"
+        )
+    maskf = mask.to(logp.dtype)
+    if weights is None:
+        weights = aggregation_weights(mask, aggregation, max_len)
+    weights = weights.to(logp.dtype)
+
+    ratio = torch.exp((logp - old_logp).clamp(-_LOG_RATIO_CLAMP, _LOG_RATIO_CLAMP))
+    unclipped = ratio * advantages
+    clipped = torch.clamp(ratio, 1.0 - clip_eps, 1.0 + clip_eps) * advantages
+    surrogate = torch.minimum(unclipped, clipped)
+    objective = surrogate
+    if beta != 0.0:
+        if ref_logp is None:
+            raise ValueError("grpo_loss: beta > 0 needs ref_logp")
+        kl = k3_kl(logp, ref_logp)
+        objective = surrogate - beta * kl
+    else:
+        kl = k3_kl(logp, ref_logp) if ref_logp is not None else torch.zeros_like(logp)
+    loss = -(weights * objective).sum()
+
+    with torch.no_grad():
+        n_tok = maskf.sum().clamp(min=1.0)
+        clip_active = (clipped < unclipped) & mask.bool()  # min() picked the clipped branch
+        ratio_d = ratio.detach()
+        stats = LossStats(
+            kl_mean=float((kl.detach() * maskf).sum() / n_tok),
+            clip_fraction=float(clip_active.sum() / n_tok),
+            ratio_mean=float((ratio_d * maskf).sum() / n_tok),
+            ratio_max=float(ratio_d.masked_fill(~mask.bool(), 0.0).max()) if mask.any() else 1.0,
+            advantage_mean=float((advantages * maskf).sum() / n_tok),
+            tokens=int(maskf.sum()),
+        )
+    return loss, stats
+
+
+def grpo_gradient_coefficient(advantages: torch.Tensor, logp: torch.Tensor, ref_logp: torch.Tensor, beta: float) -> torch.Tensor:
+    """eq. 21's per-token gradient coefficient A_hat + beta * (pi_ref/pi_theta - 1) (for mu = 1)."""
+    if advantages.dim() == 1:
+        advantages = advantages[:, None].expand_as(logp)
+    return advantages + beta * (torch.exp(ref_logp - logp) - 1.0)
+
+
+def sequence_logprobs_entropy(logits: torch.Tensor, tokens: torch.Tensor, with_entropy: bool = False):
+    """log p(token) for each position from logits [N, T, V] and tokens [N, T] (float32 softmax).
+
+    Returns (logp [N, T], entropy [N, T] or None). Entropy is computed without grad (a diagnostic).
+    """
+    logits = logits.float()
+    logz = torch.logsumexp(logits, dim=-1)
+    logp = logits.gather(-1, tokens.unsqueeze(-1)).squeeze(-1) - logz
+    entropy = None
+    if with_entropy:
+        with torch.no_grad():
+            probs = torch.softmax(logits, dim=-1)
+            entropy = logz - (probs * logits).sum(-1)
+    return logp, entropy
