@@ -1,0 +1,233 @@
+"""HTML → text that keeps mathematics as LaTeX, with boilerplate removed.
+
+Why math-aware extraction matters: generic extractors (trafilatura, resiliparse's plain mode) drop
+`<script>` elements — where MathJax keeps its TeX — and print KaTeX/MathML as a jumble of glyphs, so a
+page full of formulas becomes prose with holes. OpenWebMath (the DeepSeekMath seed, §1.1) showed that
+recovering the TeX source is what makes math pages usable; DeepSeekMath does not say how it extracted
+text (its issue #18), so we do what OpenWebMath describes, in three passes over one parsed DOM:
+
+1. Math → LaTeX text nodes, in place:
+   - MathJax v2 `<script type="math/tex">` → `$…$`, `type="math/tex; mode=display"` → `$$…$$`;
+     its rendered copies (`.MathJax`, `.MathJax_Preview`, …) are deleted;
+   - KaTeX: the TeX in `<annotation encoding="application/x-tex">` of each `.katex` replaces the whole
+     element (the `.katex-html` rendering is a duplicate); `.katex-display` → `$$…$$`;
+   - MathML `<math>`: its TeX annotation, else `alttext`, else its text; `display="block"` → `$$…$$`;
+     Wikipedia's `.mwe-math-element` wrapper (hidden MathML + fallback image) collapses to one formula,
+     and `{\\displaystyle …}` wrappers are unwrapped;
+   - formula images (`img.tex`, `img.latex`, codecogs/latex.php sources) → their alt text as `$…$`;
+   - TeX already in the text (`$…$`, `\\(…\\)`) is text and is kept as it is.
+2. Boilerplate: navigation/header/footer/aside/forms and a list of our own CSS selectors are skipped,
+   link-dense blocks (most of their text is anchor text) are deleted, then resiliparse's main-content
+   heuristics run.
+3. Lines that are only site chrome ("All rights reserved", "Share this", cookie notices) are dropped.
+
+Parsing is resiliparse's lexbor-based `HTMLTree` (C); we never parse HTML by hand.
+"""
+
+from __future__ import annotations
+
+import re
+
+from resiliparse.extract.html2text import extract_plain_text
+from resiliparse.parse.html import HTMLTree
+
+# Our own list of CSS selectors for page chrome (written for this project; see OpenWebMath's
+# banned_selectors.txt for a longer list of the same idea).
+SKIP_SELECTORS = [
+    "nav", "footer", "aside", "form", "noscript", "iframe", "svg", "button", "select",
+    "[role=navigation]", "[role=banner]", "[role=contentinfo]", "[aria-hidden=true]:not(.katex-html)",
+    ".breadcrumb", ".breadcrumbs", ".sidebar", "#sidebar", ".menu", "#menu", ".navbar", ".nav",
+    "body > header", ".site-header", ".site-footer", ".cookie", ".cookies", ".cookie-banner", "#cookie-notice",
+    ".share", ".sharing", ".social", ".social-links", ".related", ".related-posts", ".related-questions",
+    ".advert", ".ads", ".ad", ".sponsored", ".newsletter", ".subscribe", ".pagination", ".pager",
+    ".vote", ".votes", ".vote-count", ".user-card", ".user-info", ".post-signature", ".tags", ".tag-list",
+    ".login", ".signup", ".skip-link", ".toc", "#toc", ".mw-editsection", ".reference", ".mw-jump-link",
+]
+_SKIP_CSS = ", ".join(SKIP_SELECTORS)
+
+# Lines that carry no content when they stand alone (lower-case substrings, short lines only).
+BOILERPLATE_PHRASES = (
+    "all rights reserved", "copyright ©", "©", "privacy policy", "terms of service", "terms of use",
+    "cookie", "sign up", "log in", "login", "subscribe", "newsletter", "share this", "share on",
+    "follow us", "skip to content", "skip to main", "back to top", "powered by", "read more",
+    "advertisement", "sponsored", "related posts", "related questions", "previous post", "next post",
+    "leave a comment", "add a comment", "retrieved from", "jump to navigation", "jump to search",
+)
+_BOILERPLATE_MAX_WORDS = 12
+
+_MATHJAX_RENDERED = ".MathJax_Preview, .MathJax, .MathJax_Display, .MathJax_SVG, .MathJax_SVG_Display, .MathJax_CHTML, .MathJax_MathML"
+_DISPLAYSTYLE = re.compile(r"^\{\\(?:displaystyle|textstyle|scriptstyle)\s*(.*)\}$", re.S)
+_FORMULA_IMG = re.compile(r"(latex\.php|codecogs|mathtex|/math/render/|chart\.apis\.google\.com/chart\?cht=tx|wp-latex)", re.I)
+_MULTI_BLANK = re.compile(r"\n{3,}")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+
+
+def clean_tex(tex: str) -> str:
+    """Strip whitespace and Wikipedia's `{\\displaystyle …}` wrapper (balanced-brace check)."""
+    tex = tex.strip()
+    m = _DISPLAYSTYLE.match(tex)
+    if m:
+        inner = m.group(1).strip()
+        depth = 0
+        for ch in inner:  # only unwrap when the outer braces really enclose everything
+            depth += (ch == "{") - (ch == "}")
+            if depth < 0:
+                return tex
+        if depth == 0:
+            tex = inner
+    return " ".join(tex.split()) if "\n" in tex and "\\\\" not in tex else tex
+
+
+def wrap_tex(tex: str, display: bool) -> str:
+    tex = clean_tex(tex)
+    if not tex:
+        return ""
+    return f"$${tex}$$" if display else f"${tex}$"
+
+
+def _replace(tree: HTMLTree, el, text: str, display: bool = False) -> None:
+    parent = el.parent
+    if parent is None:
+        return
+    if display:  # a block element so the formula gets its own line
+        div = tree.create_element("div")
+        div.append_child(tree.create_text_node(text))
+        parent.replace_child(div, el)
+    else:
+        parent.replace_child(tree.create_text_node(text), el)
+
+
+def _tex_of_math(el) -> str:
+    ann = el.query_selector('annotation[encoding="application/x-tex"]') or el.query_selector('annotation[encoding="TeX"]')
+    if ann is not None and ann.text.strip():
+        return ann.text
+    alt = el.getattr("alttext")
+    if alt:
+        return alt
+    return " ".join(el.text.split())
+
+
+def convert_math(tree: HTMLTree) -> int:
+    """Replace every formula in the DOM by its LaTeX source as text; returns how many were found."""
+    root = tree.body or tree.document
+    if root is None:
+        return 0
+    n = 0
+    # MathJax v2: TeX lives in <script type="math/tex">; the spans next to it are renderings
+    for el in root.query_selector_all(_MATHJAX_RENDERED):
+        if el.parent is not None:
+            el.parent.remove_child(el)
+    for el in root.query_selector_all('script[type^="math/tex"], script[type^="math/asciimath"]'):
+        display = "mode=display" in (el.getattr("type") or "")
+        _replace(tree, el, wrap_tex(el.text, display), display)
+        n += 1
+    # KaTeX (server-side or pre-rendered): annotation holds the TeX; drop the rendered copy
+    for el in root.query_selector_all(".katex-display"):
+        k = el.query_selector(".katex")
+        ann = k.query_selector('annotation[encoding="application/x-tex"]') if k is not None else None
+        if ann is not None:
+            _replace(tree, el, wrap_tex(ann.text, True), True)
+            n += 1
+    for el in root.query_selector_all(".katex"):
+        ann = el.query_selector('annotation[encoding="application/x-tex"]')
+        if ann is not None:
+            _replace(tree, el, wrap_tex(ann.text, False))
+            n += 1
+        else:
+            for dup in el.query_selector_all(".katex-html"):
+                dup.parent.remove_child(dup)
+    # Wikipedia: <span class="mwe-math-element"> = hidden MathML (alttext) + fallback <img alt=TeX>
+    for el in root.query_selector_all(".mwe-math-element"):
+        m = el.query_selector("math")
+        img = el.query_selector("img")
+        tex = _tex_of_math(m) if m is not None else (img.getattr("alt") if img is not None else "")
+        display = m is not None and m.getattr("display") == "block" or bool(
+            img is not None and "display" in (img.getattr("class") or ""))
+        _replace(tree, el, wrap_tex(tex or "", display), display)
+        n += 1
+    # MathJax v3 containers and bare MathML
+    for el in root.query_selector_all("mjx-container"):
+        m = el.query_selector("math")
+        if m is not None:
+            display = el.getattr("display") == "true"
+            _replace(tree, el, wrap_tex(_tex_of_math(m), display), display)
+            n += 1
+    for el in root.query_selector_all("math"):
+        display = el.getattr("display") == "block"
+        _replace(tree, el, wrap_tex(_tex_of_math(el), display), display)
+        n += 1
+    # formula images
+    for el in root.query_selector_all("img[alt]"):
+        cls = (el.getattr("class") or "").lower()
+        src = el.getattr("src") or ""
+        if any(c in ("tex", "latex", "math", "latexinline", "mwe-math-fallback-image-inline") for c in cls.split()) or _FORMULA_IMG.search(src):
+            alt = el.getattr("alt") or ""
+            alt = alt[1:-1] if len(alt) > 1 and alt.startswith("$") and alt.endswith("$") else alt
+            _replace(tree, el, wrap_tex(alt, False))
+            n += 1
+    return n
+
+
+def remove_link_dense(tree: HTMLTree, min_links: int = 3, max_link_share: float = 0.6) -> None:
+    """Delete lists/tables/paragraphs whose text is mostly anchor text (menus, 'related' lists, tag rows).
+
+    Only these leaf-ish blocks are tested: a wrapper `div` around a whole article with a long
+    language-link list would fail the ratio and take the article with it (it did on Wikipedia).
+    """
+    root = tree.body
+    if root is None:
+        return
+    for el in root.query_selector_all("ul, ol, dl, table, p"):
+        if el.parent is None:
+            continue
+        links = el.get_elements_by_tag_name("a")
+        if len(links) < min_links:
+            continue
+        anchor = sum(len("".join(a.text.split())) for a in links)
+        total = len("".join(el.text.split()))
+        if total and anchor / total > max_link_share:
+            el.parent.remove_child(el)
+
+
+def _is_boilerplate_line(line: str) -> bool:
+    low = line.lower()
+    if len(low.split()) > _BOILERPLATE_MAX_WORDS:
+        return False
+    return any(p in low for p in BOILERPLATE_PHRASES) and "$" not in low
+
+
+def clean_lines(text: str) -> str:
+    lines = []
+    for line in text.split("\n"):
+        line = _SPACES.sub(" ", line).strip()
+        if line and _is_boilerplate_line(line):
+            continue
+        lines.append(line)
+    return _MULTI_BLANK.sub("\n\n", "\n".join(lines)).strip()
+
+
+def html_to_text(html: str, url: str | None = None, *, main_content: bool = True) -> str:
+    """Visible main text of a page with every formula as LaTeX (`$…$` inline, `$$…$$` display).
+
+    Paragraphs are separated by blank lines, `<br>` gives a single newline. `url` is accepted for
+    site-specific rules (none yet) and error messages.
+    """
+    if not html:
+        return ""
+    tree = HTMLTree.parse(html)
+    if tree.body is None:
+        return ""
+    convert_math(tree)
+    remove_link_dense(tree)
+    text = extract_plain_text(
+        tree,
+        preserve_formatting=True,
+        main_content=main_content,
+        list_bullets=True,
+        alt_texts=False,
+        links=False,
+        form_fields=False,
+        noscript=False,
+        skip_elements=SKIP_SELECTORS,
+    )
+    return clean_lines(text)
