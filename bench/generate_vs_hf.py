@@ -1,0 +1,87 @@
+"""The `hf` generation engine vs plain `model.generate` on the same tiny model and batch.
+
+    .venv/bin/python bench/generate_vs_hf.py [--config tiny] [--batch 64] [--new 64] [--repeats 3]
+
+Both sides get the same left-padded prompts (synthetic test questions in the chat format), the same
+sampling settings (temperature 0.7, top-p 0.95) and the same token budget; EOS ends a row in both.
+tokens/s counts generated tokens kept (up to and including EOS) per wall second, median of repeats.
+The model is a freshly initialised tiny model unless --model PATH is given (a trained checkpoint
+ends rows earlier, where the engine's dropping of finished rows pays off more).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+
+import torch
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", default="tiny")
+    ap.add_argument("--model", default=None, help="a checkpoint folder (default: a fresh model of --config)")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--new", type=int, default=64, help="max new tokens")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--greedy", action="store_true", help="temperature 0 instead of 0.7/0.95 sampling")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+
+    from seekmath.config import load_config
+    from seekmath.generate import make_engine
+    from seekmath.model_cli import init_model
+    from seekmath.models import COT_SUFFIX, chat_prompt, load_model, load_tokenizer
+    from seekmath.tasks.synthetic import generate_problems
+
+    cfg = load_config(args.config)
+    if args.model:
+        model, tok = load_model(args.model, device="cpu"), load_tokenizer(args.model)
+    else:
+        model, tok = init_model(cfg, tempfile.mkdtemp(prefix="bench-gen-") + "/model")
+    model.eval()
+    probs = generate_problems(cfg.tasks, "test", args.batch, seed=1)
+    prompts = [chat_prompt(p.question + COT_SUFFIX) for p in probs]
+    temperature, top_p = (0.0, 1.0) if args.greedy else (0.7, 0.95)
+    engine = make_engine("hf", model, tok, batch_size=args.batch)
+    enc = tok(prompts, return_tensors="pt", padding=True)
+    width = enc["input_ids"].shape[1]
+
+    def run_generate() -> int:
+        torch.manual_seed(0)
+        with torch.inference_mode():
+            out = model.generate(**enc, do_sample=temperature > 0, temperature=temperature or None,
+                                 top_p=top_p if temperature > 0 else None, top_k=None, max_new_tokens=args.new,
+                                 eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+        kept = 0
+        for row in out[:, width:].tolist():
+            kept += row.index(tok.eos_token_id) + 1 if tok.eos_token_id in row else len(row)
+        return kept
+
+    def run_engine() -> int:
+        outs = engine.generate(prompts, temperature=temperature, top_p=top_p, max_new_tokens=args.new, seed=0)
+        return sum(len(o[0].token_ids) for o in outs)
+
+    rows = {}
+    for name, fn in (("model.generate", run_generate), ("seekmath hf engine", run_engine)):
+        fn()  # warm-up
+        rates, toks = [], 0
+        for _ in range(args.repeats):
+            t = time.perf_counter()
+            toks = fn()
+            rates.append(toks / (time.perf_counter() - t))
+        rows[name] = (toks, statistics.median(rates))
+    base = rows["model.generate"][1]
+    n_params = sum(p.numel() for p in model.parameters()) / 1e6
+    print(f"\nmodel {args.config} ({n_params:.2f}M params), batch {args.batch}, max_new_tokens {args.new}, "
+          f"{'greedy' if temperature == 0 else 'T=0.7 top-p=0.95'}, {args.threads} threads, median of {args.repeats}")
+    print(f"{'engine':<22}{'tokens':>8}{'tokens/s':>12}{'ratio':>8}")
+    for name, (toks, rate) in rows.items():
+        print(f"{name:<22}{toks:>8}{rate:>12.0f}{rate / base:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
