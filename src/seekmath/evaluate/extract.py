@@ -1,35 +1,154 @@
-"""Answer extraction (first version; see the full anchor order below once complete).
+"""Answer extraction from a model's full output (strict mode; `mode="deepseek"` delegates to
+`deepseek_compat`, which reproduces DeepSeek-Math's extractor rule by rule, spec §5.3).
 
-Anchor order: Minerva "final answer is $X$. I hope it is correct" -> last \\boxed{}/\\fbox{} ->
-"The answer is" -> GSM8K "####" -> last number.
+Generic anchor order — the first anchor present in the response wins, and within an anchor the LAST
+occurrence wins (models restate and correct themselves):
+
+1. Minerva: "final answer is $X$. I hope it is correct" (also without the `$`, as OCW prompts write it).
+2. The last `\\boxed{...}` / `\\fbox{...}` (balanced braces). If the last box is empty or unbalanced
+   the response has NO answer (None) — we do not fall through to a weaker anchor, because the model
+   did try to box something.
+3. "The answer is X" / "the final answer is X" / "Answer: X" (rest of the sentence; a `$..$` span in
+   it is preferred).
+4. GSM8K's "#### X".
+5. Chinese "答案是 X" / "答案为 X".
+6. The last number in the text (thousands separators removed: "1,000" -> "1000").
+
+Few-shot continuations are cut first: a base model keeps writing the next exemplar, so everything
+from the next "Problem:" / "Q:" / "问题" header on is dropped (per benchmark, as its prompt has it).
+
+Per-benchmark extractors (`bench=`): `gsm8k`-like numeric sets (anchors, then last number);
+`sat`/`mmlu_stem` ("the final answer is (B)", a boxed letter, "answer is B"); `gaokao_mathqa` (the
+letter after "答案是"); `cmath` (the last number after "答案是", else generic); `gaokao_mathcloze`
+(text after "答案是"); `ocw`/`minerva_math` (Minerva sentence, else generic).
 """
 
 from __future__ import annotations
 
 import re
 
-from seekmath.evaluate.boxed import last_boxed
+from seekmath.evaluate.boxed import boxed_spans
 
-_MINERVA = re.compile(r"final answer is \$(.+?)\$\.? ?I hope", re.S)
-_ANSWER_IS = re.compile(r"[Tt]he (?:final )?answer is[:\s]*(.+)")
-_HASHES = re.compile(r"####\s*(.+)")
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
+_MINERVA = re.compile(r"final answer is\s*\$(.+?)\$\s*\.?\s*I hope", re.S | re.I)
+_MINERVA_NODOLLAR = re.compile(r"final answer is\s*(.+?)\.?\s*I hope it is correct", re.S | re.I)
+_ANSWER_IS = re.compile(r"(?:[Tt]he (?:final |correct )?answer is|[Aa]nswer\s*:|ANSWER\s*:)\s*:?\s*([^\n]+)")
+_HASHES = re.compile(r"####\s*([^\n]+)")
+_ZH_ANSWER = re.compile(r"答案(?:是|为)\s*[:：]?\s*([^\n]+)")
+_NUMBER = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|-?\d+(?:\.\d+)?|-?\.\d+")
+_MATH_SPAN = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
+_LETTER_FINAL = re.compile(r"final answer is\s*\(?\s*([a-e])\s*\)?(?![a-z])")
+_LETTER_ANY = re.compile(r"answer is\s*:?\s*\(?\s*([A-E])\s*\)?(?![a-zA-Z])")
+
+NUMERIC_BENCHES = {"gsm8k", "gsm8k_train", "mgsm_zh", "svamp", "asdiv", "synthetic", "cmath"}
+CHOICE_BENCHES = {"sat", "sat_math", "mmlu_stem", "gaokao_mathqa", "aqua", "mmlu"}
+_STOP_HEADERS = {
+    "gsm8k": ["\nQ:", "Q: "],
+    "gsm8k_train": ["\nQ:", "Q: "],
+    "math": ["\nProblem:"], "math500": ["\nProblem:"], "minerva_math": ["\nProblem:"], "ocw": ["\nProblem:"],
+    "sat": ["\nProblem:"], "sat_math": ["\nProblem:"], "mmlu_stem": ["\nProblem:"],
+    "cmath": ["\n问题："], "gaokao_mathcloze": ["\n问题 "], "gaokao_mathqa": ["\n问题 "],
+}
+
+
+def _truncate(response: str, bench: str | None) -> str:
+    for stop in _STOP_HEADERS.get(bench or "", []):
+        k = response.find(stop)
+        if k > 0:
+            response = response[:k]
+    return response
+
+
+def _clean(ans: str | None) -> str | None:
+    if ans is None:
+        return None
+    ans = ans.strip()
+    ans = re.sub(r"^[:：]\s*", "", ans)
+    ans = ans.rstrip(" \t.。").strip()
+    return ans or None
+
+
+def _sentence_answer(rest: str) -> str:
+    """The answer part of "the answer is ...": a math span if there is one, else up to the sentence end."""
+    m = _MATH_SPAN.search(rest)
+    if m and m.start() < 3:
+        return next(g for g in m.groups() if g is not None)
+    m = re.match(r"(.+?)(?:\.\s|\.$|。|$)", rest.strip())
+    return m.group(1) if m else rest
+
+
+def last_number(text: str) -> str | None:
+    nums = _NUMBER.findall(text)
+    return nums[-1].replace(",", "") if nums else None
+
+
+def extract_generic(response: str) -> str | None:
+    """Anchors 1-6 of the module docstring."""
+    m = list(_MINERVA.finditer(response))
+    if m:
+        return _clean(m[-1].group(1))
+    m = list(_MINERVA_NODOLLAR.finditer(response))
+    if m:
+        return _clean(m[-1].group(1).strip().strip("$"))
+    boxes = boxed_spans(response)
+    if boxes:
+        return _clean(boxes[-1][1])  # empty/unbalanced last box -> None
+    m = list(_ANSWER_IS.finditer(response))
+    if m:
+        return _clean(_sentence_answer(m[-1].group(1)))
+    m = list(_HASHES.finditer(response))
+    if m:
+        return _clean(m[-1].group(1).replace(",", ""))
+    m = list(_ZH_ANSWER.finditer(response))
+    if m:
+        return _clean(_sentence_answer(m[-1].group(1)))
+    return last_number(response)
+
+
+def _extract_choice(response: str) -> str | None:
+    m = list(_LETTER_FINAL.finditer(response.lower()))
+    if m:
+        return m[-1].group(1).upper()
+    boxes = [c for _, c in boxed_spans(response) if c]
+    if boxes:
+        mb = re.fullmatch(r"\s*(?:\\text\{)?\(?\s*([A-Ea-e])\s*\)?\}?.*", boxes[-1], re.S)
+        if mb:
+            return mb.group(1).upper()
+    m = list(_LETTER_ANY.finditer(response))
+    if m:
+        return m[-1].group(1)
+    m = list(_ZH_ANSWER.finditer(response))
+    if m:
+        letters = re.findall(r"[A-E]", m[-1].group(1))
+        if letters:
+            return letters[0]
+    return None
 
 
 def extract_answer(response: str, bench: str | None = None, mode: str = "strict") -> str | None:
+    """The predicted final answer as a string (None when the response has none). See module docstring."""
     if response is None:
         return None
-    m = list(_MINERVA.finditer(response))
-    if m:
-        return m[-1].group(1).strip()
-    box = last_boxed(response)
-    if box is not None:
-        return box.strip() or None
-    m = list(_ANSWER_IS.finditer(response))
-    if m:
-        return m[-1].group(1).strip().rstrip(".").strip() or None
-    m = list(_HASHES.finditer(response))
-    if m:
-        return m[-1].group(1).strip() or None
-    nums = _NUMBER.findall(response)
-    return nums[-1].replace(",", "") if nums else None
+    response = str(response)
+    if mode == "deepseek":
+        from seekmath.evaluate.deepseek_compat import extract_prediction
+
+        pred = extract_prediction(response, bench=bench)
+        if isinstance(pred, list):
+            return ", ".join(pred) if pred else None
+        return pred or None
+    if mode != "strict":
+        raise ValueError(f"unknown grading mode {mode!r} (expected 'strict' or 'deepseek')")
+    response = _truncate(response, bench)
+    if bench in CHOICE_BENCHES:
+        return _extract_choice(response)
+    if bench == "cmath":
+        m = _ZH_ANSWER.search(response)
+        if m:
+            num = last_number(m.group(1).strip("：。"))
+            if num is not None:
+                return num
+    if bench == "gaokao_mathcloze":
+        m = _ZH_ANSWER.search(response)
+        if m:
+            return _clean(m.group(1).strip().strip("$"))
+    return extract_generic(response)

@@ -1,11 +1,31 @@
-"""Grading: extract an answer and compare it with the gold (first version: exact / numeric)."""
+"""Grade a model response against a gold answer: a three-valued verdict with a reason.
+
+    >>> grade("... so the answer is $\\boxed{\\frac{1}{2}}$.", "0.5")
+    Verdict(verdict='correct', reason='equal numbers', pred='\\\\frac{1}{2}')
+
+Verdicts: "correct", "incorrect", "unverifiable" (the gold does not parse, the prediction does not
+parse, the checker crashed, or the hard time limit passed). A response with no extractable answer
+is "incorrect" (the model failed to answer), not "unverifiable".
+
+Modes: "strict" (default; `extract.py` + `equivalence.py`: exact values, no absolute tolerance) and
+"deepseek" (`deepseek_compat.py`: DeepSeek-Math's rules, quirks included, for parity with the paper).
+
+Time limit: cheap rules run in-process; anything needing sympy/math-verify runs in a worker process
+(`grade_workers.py`) that is killed when `timeout` seconds pass — safe from any thread or process.
+"""
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from fractions import Fraction
 
+from seekmath.evaluate import deepseek_compat
+from seekmath.evaluate.equivalence import fast_equal
 from seekmath.evaluate.extract import extract_answer
+from seekmath.evaluate.grade_workers import shared_pool
+
+MODES = ("strict", "deepseek")
 
 
 @dataclass
@@ -19,33 +39,88 @@ class Verdict:
         return self.verdict == "correct"
 
 
-def _as_number(s: str) -> Fraction | None:
-    s = s.strip().strip("$").replace(",", "").replace(" ", "")
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"unknown grading mode {mode!r}; expected one of {MODES}")
+
+
+def _budget(timeout: float, started: float) -> float:
+    """Seconds left for the worker: the whole item (extraction included) stays within `timeout`."""
+    return max(0.01, 0.95 * timeout - (time.monotonic() - started))
+
+
+def compare(pred: str, gold: str, *, bench: str | None = None, timeout: float = 1.0,
+            started: float | None = None) -> tuple[str, str]:
+    """Strict comparison of an already-extracted prediction with a gold answer -> (verdict, reason)."""
+    started = time.monotonic() if started is None else started
+    decided = fast_equal(pred, gold, bench)
+    if decided is not None:
+        return decided
+    reply = shared_pool().run({"mode": "strict", "pred": pred, "gold": gold}, _budget(timeout, started))
+    return reply["verdict"], reply["reason"]
+
+
+def _grade_deepseek(response: str, gold: str, bench: str | None, question: str | None, timeout: float,
+                    started: float) -> Verdict:
+    pred = deepseek_compat.extract_prediction(response, bench=bench, question=question)
+    gold_prepared = deepseek_compat.gold_answer(gold, bench=bench, question=question)
+    shown = (", ".join(pred) if isinstance(pred, list) else pred) or None
     try:
-        return Fraction(s)
-    except (ValueError, ZeroDivisionError):
-        return None
-
-
-def answers_equal(a: str, b: str, mode: str = "strict", timeout: float = 1.0) -> bool:
-    if a is None or b is None:
-        return False
-    if a.strip() == b.strip():
-        return True
-    x, y = _as_number(a), _as_number(b)
-    return x is not None and y is not None and x == y
+        ok = deepseek_compat.evaluate(pred, gold_prepared, bench, allow_sympy=False)
+        return Verdict("correct" if ok else "incorrect", "deepseek rules" if ok else "deepseek: not equal", shown)
+    except deepseek_compat.NeedsSympy:
+        pass
+    reply = shared_pool().run({"mode": "deepseek", "pred": pred, "gold": gold_prepared, "bench": bench},
+                             _budget(timeout, started))
+    return Verdict(reply["verdict"], reply["reason"], shown)
 
 
 def grade(response: str, gold: str, *, mode: str = "strict", bench: str | None = None,
           question: str | None = None, timeout: float = 1.0) -> Verdict:
-    pred = extract_answer(response, bench=bench, mode=mode)
+    """Extract the answer from `response` and compare it with `gold`. Safe from any thread."""
+    _check_mode(mode)
+    started = time.monotonic()
+    if gold is None or str(gold).strip() == "":
+        return Verdict("unverifiable", "empty gold answer", None)
+    if mode == "deepseek":
+        return _grade_deepseek(str(response or ""), str(gold), bench, question, timeout, started)
+    pred = extract_answer(str(response or ""), bench=bench)
     if pred is None:
-        return Verdict("incorrect", "no answer found", None)
-    if answers_equal(pred, str(gold), mode=mode, timeout=timeout):
-        return Verdict("correct", "equal", pred)
-    return Verdict("incorrect", "not equal", pred)
+        return Verdict("incorrect", "no answer found in the response", None)
+    verdict, reason = compare(pred, str(gold), bench=bench, timeout=timeout, started=started)
+    return Verdict(verdict, reason, pred)
+
+
+def answers_equal(a: str, b: str, mode: str = "strict", timeout: float = 1.0) -> bool:
+    """Are two extracted answers the same (for maj@k buckets)? Unverifiable counts as not equal."""
+    _check_mode(mode)
+    if a is None or b is None:
+        return False
+    if mode == "deepseek":
+        sa, sb = deepseek_compat.strip_string(a), deepseek_compat.strip_string(b)
+        try:
+            return deepseek_compat.is_correct(sa, sb, allow_sympy=False)
+        except deepseek_compat.NeedsSympy:
+            reply = shared_pool().run({"mode": "deepseek", "pred": sa, "gold": sb, "bench": None}, 0.95 * timeout)
+            return reply["verdict"] == "correct"
+    return compare(str(a), str(b), timeout=timeout)[0] == "correct"
 
 
 def grade_batch(items: list[dict], *, mode: str = "strict", timeout: float = 1.0, workers: int = 0) -> list[Verdict]:
-    return [grade(it["response"], it["gold"], mode=mode, bench=it.get("bench"), question=it.get("question"),
-                  timeout=timeout) for it in items]
+    """Grade many items (dicts with `response`, `gold`, optional `bench`, `question`), in input order.
+
+    `workers` > 1 grades that many items at once (threads in front of as many worker processes)."""
+    _check_mode(mode)
+    for i, it in enumerate(items):
+        if "response" not in it or "gold" not in it:
+            raise ValueError(f"item {i}: needs keys 'response' and 'gold' (has {sorted(it)})")
+
+    def one(it: dict) -> Verdict:
+        return grade(it["response"], it["gold"], mode=mode, bench=it.get("bench"), question=it.get("question"),
+                     timeout=timeout)
+
+    if workers and workers > 1:
+        shared_pool(workers)
+        with ThreadPoolExecutor(workers) as ex:
+            return list(ex.map(one, items))
+    return [one(it) for it in items]

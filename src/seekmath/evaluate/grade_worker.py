@@ -1,0 +1,54 @@
+"""Entry point of one grading worker process (see `grade_workers.py`): JSON lines in, JSON lines out.
+
+Request:  {"mode": "strict"|"deepseek", "pred": str, "gold": str}
+Reply:    {"verdict": "correct"|"incorrect"|"unverifiable", "reason": str}
+The first line written is {"ready": true}, once the heavy imports (sympy, math-verify) are done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+
+def _limit_memory(bytes_: int = 3 << 30) -> None:
+    """A memory ceiling so a huge factorial or power tower fails with MemoryError instead of swapping."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = bytes_ if hard == resource.RLIM_INFINITY else min(bytes_, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except Exception:
+        pass
+
+
+def main() -> int:
+    # The protocol owns the real stdout; anything a library prints goes to stderr (DEVNULL).
+    proto = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
+    sys.stdout = sys.stderr
+    _limit_memory()
+    sys.set_int_max_str_digits(100_000)
+    from seekmath.evaluate import deepseek_compat, equivalence
+
+    equivalence.warm_up()
+    proto.write(b'{"ready": true}\n')
+    for line in sys.stdin.buffer:
+        try:
+            req = json.loads(line)
+            if req.get("mode") == "deepseek":
+                verdict, reason = deepseek_compat.heavy_equal(req["pred"], req["gold"], req.get("bench"))
+            else:
+                verdict, reason = equivalence.heavy_equal(req["pred"], req["gold"])
+            reply = {"verdict": verdict, "reason": reason}
+        except MemoryError:
+            reply = {"verdict": "unverifiable", "reason": "out of memory"}
+        except BaseException as e:  # noqa: BLE001 — any failure of the checker is "could not check"
+            reply = {"verdict": "unverifiable", "reason": f"checker error: {type(e).__name__}: {str(e)[:120]}"}
+        proto.write(json.dumps(reply).encode() + b"\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,197 @@
+"""A pool of grading worker processes with a hard per-item deadline.
+
+Why not math-verify's own timeout: it uses `signal.alarm`, which only works in the main thread of the
+main interpreter (Math-Verify#50, #55), and a pool that merely *abandons* a hung future leaves the
+sympy work running forever (AReaL#1426). Here each heavy comparison is sent to a long-lived worker
+process over a pipe; if the answer does not come back before the deadline, the worker is killed
+(SIGKILL, so runaway sympy really stops) and a fresh one is started in the background.
+
+Workers are plain `python -m seekmath.evaluate.grade_worker` subprocesses talking JSON lines, not
+`multiprocessing` children: this works from any thread, from daemonic processes (torch DataLoader
+workers, multiprocessing pools), from Ray actors, and from scripts without an `if __name__ ==
+"__main__"` guard. A worker exits on its own when its parent dies (its stdin reaches EOF).
+
+The deadline clock starts when the item is handed to a ready worker; waiting for a worker to become
+ready (first use, or right after a kill) is bounded separately by `ready_timeout`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+_SRC_DIR = str(Path(__file__).resolve().parents[2])  # the folder holding the `seekmath` package
+
+
+class _Worker:
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = _SRC_DIR + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env.setdefault("OMP_NUM_THREADS", "1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "seekmath.evaluate.grade_worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+            close_fds=True,
+        )
+        self._buf = b""
+        self.ready = False
+
+    def _read_line(self, deadline: float) -> bytes | None:
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buf:
+            left = max(0.0, deadline - time.monotonic())
+            r, _, _ = select.select([fd], [], [], left)
+            if not r:
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:  # worker died
+                raise EOFError("grading worker exited")
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line
+
+    def wait_ready(self, timeout: float) -> bool:
+        if not self.ready:
+            line = self._read_line(time.monotonic() + timeout)
+            self.ready = line is not None and json.loads(line).get("ready", False)
+        return self.ready
+
+    def ask(self, request: dict, timeout: float) -> dict | None:
+        """Send one request; the reply, or None when the deadline passed (the caller kills us)."""
+        self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+        self.proc.stdin.flush()
+        line = self._read_line(time.monotonic() + timeout)
+        return None if line is None else json.loads(line)
+
+    def kill(self) -> None:
+        """SIGKILL now; reap (wait + close pipes) in a background thread so the caller is not delayed."""
+        try:
+            self.proc.kill()
+        except Exception:
+            pass
+        threading.Thread(target=self._reap, daemon=True).start()
+
+    def _reap(self) -> None:
+        try:
+            self.proc.wait(timeout=10)
+        except Exception:
+            pass
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except Exception:
+                pass
+
+
+class WorkerPool:
+    """`size` worker processes shared by any number of threads. `run(request, timeout)` is thread-safe."""
+
+    def __init__(self, size: int = 2, ready_timeout: float = 60.0) -> None:
+        self.size = max(1, int(size))
+        self.ready_timeout = ready_timeout
+        self._idle: list[_Worker] = []
+        self._all: list[_Worker] = []
+        self._cond = threading.Condition()
+        self._closed = False
+        for _ in range(self.size):
+            self._spawn()
+
+    def _spawn(self) -> None:
+        w = _Worker()
+        with self._cond:
+            self._all.append(w)
+            self._idle.append(w)
+            self._cond.notify()
+
+    def _checkout(self) -> _Worker:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("worker pool is closed")
+            while not self._idle:
+                if not self._cond.wait(timeout=self.ready_timeout):
+                    raise TimeoutError("no grading worker became free")
+            for k in range(len(self._idle) - 1, -1, -1):  # prefer a warm worker over a fresh one
+                try:
+                    if self._idle[k].wait_ready(0.0):
+                        return self._idle.pop(k)
+                except (EOFError, OSError, ValueError):
+                    pass
+            return self._idle.pop()
+
+    def _checkin(self, w: _Worker) -> None:
+        with self._cond:
+            self._idle.append(w)
+            self._cond.notify()
+
+    def _discard(self, w: _Worker) -> None:
+        w.kill()
+        with self._cond:
+            if w in self._all:
+                self._all.remove(w)
+            closed = self._closed
+        if not closed:
+            self._spawn()  # Popen returns at once; the new worker imports in the background
+
+    def run(self, request: dict, timeout: float) -> dict:
+        """The worker's reply, or `{"verdict": "unverifiable", "reason": "timeout ..."}` past the deadline."""
+        w = self._checkout()
+        try:
+            if not w.wait_ready(self.ready_timeout):
+                self._discard(w)
+                return {"verdict": "unverifiable", "reason": "grading worker failed to start"}
+            reply = w.ask(request, timeout)
+        except (EOFError, OSError, ValueError) as e:
+            self._discard(w)
+            return {"verdict": "unverifiable", "reason": f"grading worker crashed ({type(e).__name__})"}
+        if reply is None:
+            self._discard(w)
+            return {"verdict": "unverifiable", "reason": f"timeout after {timeout:g}s"}
+        self._checkin(w)
+        return reply
+
+    def wait_all_ready(self, timeout: float = 60.0) -> bool:
+        """Block until every idle worker has finished starting (used by tests and benchmarks)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            workers = list(self._idle)
+        return all(w.wait_ready(max(0.0, deadline - time.monotonic())) for w in workers)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            workers, self._all, self._idle = list(self._all), [], []
+        for w in workers:
+            w.kill()
+
+
+_POOL: WorkerPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def shared_pool(min_size: int = 2) -> WorkerPool:
+    """The process-wide pool (created on first use, grown to `min_size`, closed at exit)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL._closed:
+            _POOL = WorkerPool(min_size)
+            atexit.register(_POOL.close)
+        else:
+            while _POOL.size < min_size:
+                _POOL.size += 1
+                _POOL._spawn()
+        return _POOL
+
+
+def close_shared_pool() -> None:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is not None:
+            _POOL.close()
+            _POOL = None
