@@ -1,4 +1,8 @@
-"""Settings of the RL stage (`rl:` section). Owned by the rl package."""
+"""Settings of the RL stage (`rl:` section). Owned by the rl package.
+
+Defaults are the paper's where it gives one (spec §3.5: lr 1e-6, beta 0.04, G 64, max 1024 tokens,
+mu 1); the rest are this implementation's documented choices (spec §8 lists them as unspecified).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,45 @@ from dataclasses import dataclass
 
 @dataclass
 class RLConfig:
-    algorithm: str = "grpo"
+    # --- what is optimised
+    algorithm: str = "grpo"  # grpo | online_rft (GC = I(o), no KL) | rft (offline samples of the initial policy, GC = I(o))
+    reward: str = "rule"  # rule (grader) | orm (outcome reward model) | prm (process reward model -> process supervision)
+    reward_model: str = ""  # folder of a trained reward model for orm/prm; "" = train one from the initial policy's samples
+    rule_mode: str = "strict"  # the grader's mode for the rule reward and RM labels
+    # --- eq. 3
     lr: float = 1e-6
-    beta: float = 0.04  # k3 KL coefficient (eq. 3)
-    clip_eps: float = 0.2
-    group_size: int = 64  # G
-    prompts_per_step: int = 16
+    beta: float = 0.04  # k3 KL coefficient (eq. 3-4), inside the loss
+    clip_eps: float = 0.2  # unspecified in the paper; the usual PPO value (inactive when mu = 1)
+    aggregation: str = "seq_mean_token_mean"  # paper | token_mean (DAPO) | constant_normaliser (Dr. GRPO, / max_new_tokens)
+    normalise_std: bool = True  # divide group-centred rewards by the group std (False = Dr. GRPO)
+    # --- sampling (Algorithm 1)
+    group_size: int = 64  # G outputs per question
+    prompts_per_step: int = 16  # questions per GRPO step (16 x 64 = the paper's batch of 1024 outputs)
     max_new_tokens: int = 1024
-    mu: int = 1
-    steps: int = 100
+    temperature: float = 1.0  # "naive nucleus sampling" (§5.2.3); T / top-p unspecified
+    top_p: float = 1.0
+    mu: int = 1  # policy updates per exploration stage
+    iterations: int = 1  # I: outer iterations; each resets pi_ref <- pi_theta (and retrains the RM)
+    steps: int = 100  # M: GRPO steps per iteration
+    # --- optimiser (unspecified in the paper: AdamW, constant lr after warmup, grad-norm clip 1)
+    weight_decay: float = 0.0
+    warmup_steps: int = 0
+    max_grad_norm: float = 1.0
+    micro_batch_size: int = 64  # outputs per forward/backward (memory only: the loss is invariant to it)
+    generation_batch_size: int = 64  # rows per generation batch
+    engine: str = "hf"  # generation engine: hf | vllm
+    # --- reward models (orm / prm) and iterative RL
+    step_rule: str = "lines"  # step segmentation for process supervision / Math-Shepherd labels
+    rm_train_prompts: int = 64  # questions sampled per (re)training round of the reward model
+    rm_samples_per_prompt: int = 4
+    rm_rollouts_per_step: int = 4  # Math-Shepherd completions per step prefix (prm labels)
+    rm_replay_ratio: float = 0.1  # iterative RL: share of historical data mixed into RM continual training
+    rm_lr: float = 2e-5  # spec §2.3
+    rm_epochs: int = 1
+    # --- evaluation, checkpoints
+    eval_every: int = 0  # greedy accuracy on held-out synthetic problems every N steps (0 = only at start/end)
+    eval_problems: int = 200
+    save_every: int = 10  # checkpoint every N steps (and always at the end / on stop)
+    train_problems: int = 0  # synthetic train problems to draw prompts from (0 = tasks.num_train)
+    threads: int = 0  # torch threads (0 = leave as is)
     seed: int = 0

@@ -1,0 +1,489 @@
+"""Iterative GRPO (DeepSeekMath Algorithm 1) and its online/offline RFT siblings, in one loop.
+
+    for iteration in 1..I:                                   (rl.iterations)
+        pi_ref <- pi_theta                                   (reference reset)
+        for step in 1..M:                                    (rl.steps)
+            sample prompts_per_step questions; pi_old <- pi_theta
+            G outputs per question from pi_old               (shared generation engine)
+            rewards: rule (grader) | orm | prm               -> advantages (outcome | process)
+            for 1..mu: one optimiser step maximising eq. 3  (losses.grpo_loss)
+        reward model: continual training on fresh policy samples + 10% replay (orm / prm only)
+
+Cost structure (why it is fast): the sampled tokens' log-probs under pi_ref are computed once per
+batch in a few large no-grad forwards; pi_old's log-probs are NOT recomputed when mu = 1 — the
+training forward's own detached log-probs are exactly pi_old there (rho = 1 in value, grad log pi in
+gradient); with mu > 1 they come from one no-grad pass before the first update. The LM head only runs
+over the completion block (`logits_to_keep`).
+
+`algorithm`:
+- ``grpo``: eq. 3 with outcome (rule/orm) or process (prm) advantages.
+- ``online_rft``: Table 10's gradient coefficient I(o) on fresh policy samples; no KL, no reference.
+- ``rft``: offline — outputs are sampled from the frozen INITIAL policy (each prompt's group drawn
+  once, from pi_sft), filtered by correctness (coefficient I(o)), trained SFT-style (mean token
+  log-likelihood of the kept outputs, averaged over the batch's outputs). Sampling lazily per step
+  from the frozen copy is the same distribution as generating the whole dataset up front, and
+  resumes for free.
+
+Resume is exact: the prompt order and the sampling seed of a step are functions of (seed, step);
+weights, reference, optimiser, scheduler and RNG states are checkpointed atomically.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import random
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from seekmath.rl.advantages import indicator_advantages, outcome_advantages, process_advantages
+from seekmath.rl.losses import AGGREGATIONS, aggregation_weights, grpo_loss
+from seekmath.rl.rollout import PackedBatch, batched_logprobs, completion_logprobs, pack
+
+log = logging.getLogger("seekmath.rl")
+
+ALGORITHMS = ("grpo", "online_rft", "rft")
+REWARDS = ("rule", "orm", "prm")
+
+
+def validate(rl) -> None:
+    """Fail early, naming the bad key."""
+    if rl.algorithm not in ALGORITHMS:
+        raise ValueError(f"rl.algorithm: unknown {rl.algorithm!r}; expected one of {', '.join(ALGORITHMS)}")
+    if rl.reward not in REWARDS:
+        raise ValueError(f"rl.reward: unknown {rl.reward!r}; expected one of {', '.join(REWARDS)}")
+    if rl.aggregation not in AGGREGATIONS:
+        raise ValueError(f"rl.aggregation: unknown {rl.aggregation!r}; expected one of {', '.join(AGGREGATIONS)}")
+    if rl.algorithm != "grpo" and rl.reward == "prm":
+        raise ValueError("rl.reward=prm (process supervision) needs rl.algorithm=grpo")
+    for key in ("group_size", "prompts_per_step", "max_new_tokens", "mu", "iterations", "steps", "micro_batch_size", "generation_batch_size"):
+        if getattr(rl, key) < 1:
+            raise ValueError(f"rl.{key} must be >= 1, got {getattr(rl, key)}")
+    if rl.algorithm == "grpo" and rl.group_size < 2:
+        raise ValueError("rl.group_size must be >= 2 for GRPO (advantages are relative to the group)")
+    if rl.temperature <= 0:
+        raise ValueError(f"rl.temperature must be > 0 (RL samples), got {rl.temperature}")
+    if not 0 < rl.top_p <= 1:
+        raise ValueError(f"rl.top_p must be in (0, 1], got {rl.top_p}")
+    if rl.lr <= 0 or rl.beta < 0 or rl.clip_eps < 0:
+        raise ValueError("rl.lr must be > 0, rl.beta and rl.clip_eps >= 0")
+
+
+def step_seed(seed: int, step: int, salt: int = 0) -> int:
+    """A per-step seed (generation of step N is the same on a fresh run and a resumed one)."""
+    return (seed * 1_000_003 + step * 7919 + salt * 104_729) % (2**31 - 1)
+
+
+def prompt_indices(n_problems: int, per_step: int, step: int, seed: int) -> list[int]:
+    """The prompts of `step`: consecutive slices of a per-epoch permutation (a pure function of step)."""
+    out = []
+    cursor = step * per_step
+    while len(out) < per_step:
+        epoch, pos = divmod(cursor, n_problems)
+        g = torch.Generator().manual_seed(step_seed(seed, epoch, salt=1))
+        perm = torch.randperm(n_problems, generator=g)
+        take = min(per_step - len(out), n_problems - pos)
+        out.extend(perm[pos : pos + take].tolist())
+        cursor += take
+    return out
+
+
+def policy_prompt(question: str) -> str:
+    """DeepSeekMath's zero-shot chat prompt with the CoT instruction (spec §2.2)."""
+    from seekmath.models import COT_SUFFIX, chat_prompt
+
+    return chat_prompt(question + COT_SUFFIX)
+
+
+# ----------------------------------------------------------------------------------------------
+# Rewards
+
+
+def make_rule_reward(mode: str = "strict"):
+    """rlfamily's RuleReward over the grader; a minimal exact match on the last boxed answer if absent."""
+    try:
+        from seekmath.rl.rewards import RuleReward
+
+        return RuleReward(mode=mode)
+    except ImportError:  # pragma: no cover - only before the rewards module exists
+        from seekmath.evaluate.boxed import last_boxed
+
+        def exact(responses, golds, questions=None):
+            return torch.tensor([float((last_boxed(r) or "").strip() == str(g).strip()) for r, g in zip(responses, golds)])
+
+        return exact
+
+
+class RewardModelSource:
+    """orm / prm rewards from rlfamily's RewardModel, plus its (continual) training for Algorithm 1."""
+
+    def __init__(self, cfg, tokenizer, out_dir: Path, rule):
+        self.cfg, self.rl = cfg, cfg.rl
+        self.kind = "outcome" if cfg.rl.reward == "orm" else "process"
+        self.tok = tokenizer
+        self.dir = out_dir / "reward_model"
+        self.rule = rule
+        self.rm = None
+        from seekmath.rl.reward_model import ReplayBuffer
+
+        self.replay = ReplayBuffer(replay_ratio=self.rl.rm_replay_ratio)
+        self.data_path = out_dir / "reward_model_data.jsonl"
+
+    def load(self, path: Path) -> None:
+        from seekmath.rl.reward_model import RewardModel
+
+        self.rm = RewardModel.load(path)
+
+    def ready(self) -> bool:
+        return self.rm is not None
+
+    def _examples(self, engine, problems, seed: int) -> list:
+        """Fresh policy samples labelled by the rule (outcome) or by Math-Shepherd rollouts (process)."""
+        from seekmath.rl import reward_model as rmod
+
+        qs = [policy_prompt(p.question) for p in problems]
+        outs = engine.generate(qs, n=self.rl.rm_samples_per_prompt, temperature=self.rl.temperature, top_p=self.rl.top_p,
+                               max_new_tokens=self.rl.max_new_tokens, seed=seed)
+        prompts, responses, golds, probs = [], [], [], []
+        for q, p, group in zip(qs, problems, outs):
+            for c in group:
+                prompts.append(q)
+                responses.append(c.text)
+                golds.append(p.answer)
+                probs.append(p)
+        if self.kind == "outcome":
+            labels = self.rule(responses, golds).tolist()
+            return [rmod.RMExample(prompt=q, response=r, label=float(y)) for q, r, y in zip(prompts, responses, labels)]
+        return rmod.math_shepherd_labels(engine, probs, responses, self.rl.rm_rollouts_per_step, prompts=prompts,
+                                         rule=self.rl.step_rule, max_new_tokens=self.rl.max_new_tokens,
+                                         temperature=self.rl.temperature, seed=seed)
+
+    def train(self, policy, engine, problems, seed: int, init_from=None) -> dict:
+        """(Continual) training round: new samples + `rm_replay_ratio` historical data (Algorithm 1)."""
+        from seekmath.rl.reward_model import train_reward_model
+
+        t0 = time.time()
+        fresh = self._examples(engine, problems, seed)
+        mixed = self.replay.mix(fresh)
+        self.replay.add(fresh)
+        base = self.rm if self.rm is not None else (init_from if init_from is not None else policy)
+        self.rm = train_reward_model(base, self.tok, mixed, self.kind, self.dir, self.cfg)
+        return {"rm_examples": len(mixed), "rm_fresh": len(fresh), "rm_seconds": round(time.time() - t0, 2)}
+
+    def outcome_scores(self, prompts, responses) -> torch.Tensor:
+        return self.rm.score_outcomes(prompts, responses).float().cpu()
+
+    def step_scores(self, prompts, responses, prompt_ids, response_ids):
+        scores = self.rm.score_steps(prompts, responses, rule=self.rl.step_rule)
+        ends = [self.rm.step_end_tokens(pi, ri, r, self.rl.step_rule) for pi, ri, r in zip(prompt_ids, response_ids, responses)]
+        return scores, ends
+
+
+# ----------------------------------------------------------------------------------------------
+# State and checkpoints
+
+
+@dataclass
+class TrainState:
+    step: int = 0  # GRPO steps completed (global, over iterations)
+    rm_rounds: int = 0  # reward-model training rounds completed
+    history: dict = field(default_factory=dict)  # eval results by step
+
+    def as_dict(self) -> dict:
+        return {"step": self.step, "rm_rounds": self.rm_rounds, "history": self.history}
+
+
+def _latest_checkpoint(out: Path) -> Path | None:
+    ck = out / "checkpoints"
+    if not ck.is_dir():
+        return None
+    steps = sorted((int(p.name.split("-")[1]), p) for p in ck.glob("step-*") if p.is_dir() and (p / "state.json").is_file())
+    return steps[-1][1] if steps else None
+
+
+def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched) -> Path:
+    from seekmath.runs import atomic_dir, atomic_write_json
+
+    target = out / "checkpoints" / f"step-{state.step:06d}"
+    with atomic_dir(target) as tmp:
+        policy.save_pretrained(tmp / "policy", safe_serialization=True)
+        tok.save_pretrained(tmp / "policy")
+        if ref is not None:
+            torch.save(ref.state_dict(), tmp / "ref.pt")
+        torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp / "optimizer.pt")
+        torch.save({"torch": torch.get_rng_state(), "python": random.getstate()}, tmp / "rng.pt")
+        atomic_write_json(tmp / "state.json", state.as_dict())
+    for old in (out / "checkpoints").glob("step-*"):  # keep the newest only
+        if old != target:
+            shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+# ----------------------------------------------------------------------------------------------
+# Evaluation inside the loop (greedy, held-out synthetic test problems, the grader)
+
+
+def greedy_accuracy(engine, problems, rule, max_new_tokens: int) -> float:
+    if not problems:
+        return float("nan")
+    outs = engine.generate([policy_prompt(p.question) for p in problems], n=1, temperature=0.0, max_new_tokens=max_new_tokens, seed=0)
+    r = rule([o[0].text for o in outs], [p.answer for p in problems])
+    return float(r.mean())
+
+
+# ----------------------------------------------------------------------------------------------
+# One GRPO step's training part (pure w.r.t. its inputs; used by run_rl and the TRL bench)
+
+
+def train_on_batch(policy, opt, batch: PackedBatch, advantages: torch.Tensor, *, ref_logp, rl, algorithm: str = "grpo") -> dict:
+    """mu optimiser steps of eq. 3 on one sampled batch; returns diagnostics.
+
+    ``advantages``: [N] (outcome) or [N, T] (process). For rft/online_rft they are I(o) and beta = 0.
+    """
+    N = batch.num_rows
+    mask = batch.completion_mask
+    weights = aggregation_weights(mask, rl.aggregation, max_len=rl.max_new_tokens)
+    beta = rl.beta if algorithm == "grpo" else 0.0
+    mb = rl.micro_batch_size
+    old_logp = None
+    if rl.mu > 1:  # the sampling policy's log-probs, once, before the first update
+        old_logp = batched_logprobs(policy, batch, mb, rl.temperature)
+    policy.train()
+    stats_acc = {"kl": 0.0, "clip_fraction": 0.0, "entropy": 0.0, "surrogate_loss": 0.0, "grad_norm": 0.0}
+    n_tok = max(1, int(mask.sum()))
+    for it in range(rl.mu):
+        opt.zero_grad(set_to_none=True)
+        total_loss = 0.0
+        kl_sum = clip_sum = ent_sum = 0.0
+        for s in range(0, N, mb):
+            sl = slice(s, s + mb)
+            sub = batch.rows(sl)
+            T = sub.completion_width
+            logp, ent = completion_logprobs(policy, sub, rl.temperature, with_entropy=(it == 0))
+            adv = advantages[sl]
+            if adv.dim() == 2:
+                adv = adv[:, :T]
+            old = logp.detach() if old_logp is None else old_logp[sl, :T]
+            if algorithm == "rft":
+                old = logp.detach()  # offline SFT-style: coefficient I(o) on grad log pi, no ratio
+            ref = ref_logp[sl, :T] if (ref_logp is not None) else None
+            loss, st = grpo_loss(logp, old, ref, adv.to(logp.device), sub.completion_mask, clip_eps=rl.clip_eps, beta=beta,
+                                 aggregation=rl.aggregation, max_len=rl.max_new_tokens, weights=weights[sl, :T])
+            loss.backward()
+            total_loss += float(loss.detach())
+            kl_sum += st.kl_mean * st.tokens
+            clip_sum += st.clip_fraction * st.tokens
+            if ent is not None:
+                ent_sum += float((ent * sub.completion_mask).sum())
+        gn = torch.nn.utils.clip_grad_norm_(policy.parameters(), rl.max_grad_norm) if rl.max_grad_norm > 0 else torch.tensor(0.0)
+        opt.step()
+        if it == 0:
+            stats_acc.update(kl=kl_sum / n_tok, clip_fraction=clip_sum / n_tok, entropy=ent_sum / n_tok,
+                             surrogate_loss=total_loss, grad_norm=float(gn))
+        elif it == rl.mu - 1:
+            stats_acc["clip_fraction_last"] = clip_sum / n_tok
+    return stats_acc
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | None = None, progress: bool = True) -> Path:
+    """Run the RL stage; returns `out_dir/final` (HF policy). See the module docstring.
+
+    stop_after: stop (checkpointed, no final/) once this many global steps are done — used to test
+    resume and to time-box; `resume=True` then continues exactly where it stopped.
+    """
+    from seekmath.generate import make_engine
+    from seekmath.models import env_offline, load_model, load_tokenizer, save_pretrained
+    from seekmath.runs import MetricsLogger, atomic_write_json, prepare_stage_dir, set_threads
+    from seekmath.tasks.synthetic import generate_problems
+
+    rl = cfg.rl
+    validate(rl)
+    env_offline()
+    set_threads(rl.threads)
+    out = prepare_stage_dir(out_dir, cfg)
+    model_path = Path(model_path)
+    total_steps = rl.iterations * rl.steps
+
+    ckpt = _latest_checkpoint(out) if resume else None
+    if resume and ckpt is None:
+        if (out / "final" / "config.json").is_file():
+            log.info("rl: %s/final exists; nothing to resume", out)
+            return out / "final"
+        log.info("rl: no checkpoint in %s; starting fresh", out)
+    if not resume and (out / "checkpoints").exists():
+        shutil.rmtree(out / "checkpoints")
+
+    tok = load_tokenizer(model_path)
+    policy = load_model(ckpt / "policy" if ckpt else model_path, cfg.model.dtype, cfg.model.device)
+    policy.config.use_cache = False
+    device = policy.device
+
+    # The reference (grpo with beta > 0) or the frozen initial sampler (rft): a frozen copy.
+    need_anchor = (rl.algorithm == "grpo" and rl.beta > 0) or rl.algorithm == "rft"
+    anchor = None
+    if need_anchor:
+        anchor = copy.deepcopy(policy) if ckpt is None else load_model(model_path, cfg.model.dtype, cfg.model.device)
+        if ckpt is not None and (ckpt / "ref.pt").is_file():
+            anchor.load_state_dict(torch.load(ckpt / "ref.pt", map_location=device))
+        anchor.requires_grad_(False).eval()
+
+    opt = torch.optim.AdamW(policy.parameters(), lr=rl.lr, weight_decay=rl.weight_decay)
+    warm = max(0, rl.warmup_steps)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) if warm else 1.0)
+    state = TrainState()
+    if ckpt is not None:
+        import json
+
+        o = torch.load(ckpt / "optimizer.pt", map_location=device, weights_only=False)
+        opt.load_state_dict(o["optimizer"])
+        sched.load_state_dict(o["scheduler"])
+        r = torch.load(ckpt / "rng.pt", weights_only=False)
+        torch.set_rng_state(r["torch"])
+        random.setstate(r["python"])
+        s = json.loads((ckpt / "state.json").read_text())
+        state = TrainState(step=s["step"], rm_rounds=s["rm_rounds"], history=s.get("history", {}))
+        log.info("rl: resuming from %s (step %d)", ckpt, state.step)
+
+    n_train = rl.train_problems or cfg.tasks.num_train
+    problems = generate_problems(cfg.tasks, "train", n=n_train)
+    eval_set = generate_problems(cfg.tasks, "test", n=rl.eval_problems) if rl.eval_problems > 0 else []
+    rule = make_rule_reward(rl.rule_mode)
+    engine = make_engine(rl.engine, policy, tok, batch_size=rl.generation_batch_size)
+    sampler_engine = make_engine(rl.engine, anchor, tok, batch_size=rl.generation_batch_size) if rl.algorithm == "rft" else engine
+
+    rm_source = None
+    if rl.reward in ("orm", "prm"):
+        rm_source = RewardModelSource(cfg, tok, out, rule)
+        if state.rm_rounds > 0 and (out / "reward_model").is_dir():
+            rm_source.load(out / "reward_model")
+        elif rl.reward_model:
+            rm_source.load(Path(rl.reward_model))
+
+    metrics = MetricsLogger(out, resume_from_step=state.step + 1 if ckpt is not None else None)  # rows are logged at the completed-step count
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total_steps, initial=state.step, desc=f"rl {rl.algorithm}/{rl.reward}", unit="step", disable=not progress)
+    t_run = time.time()
+    try:
+        if state.step == 0 and "0" not in state.history and eval_set:
+            acc = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens)
+            state.history["0"] = acc
+            metrics.log(0, eval_greedy_acc=acc)
+            log.info("rl: held-out greedy accuracy before RL: %.3f", acc)
+        while state.step < total_steps:
+            if stop_after is not None and state.step >= stop_after:
+                save_checkpoint(out, state, policy, tok, anchor, opt, sched)
+                log.info("rl: stopped after step %d (checkpointed; resume with --resume)", state.step)
+                return out / "checkpoints"
+            iteration, step_in_iter = divmod(state.step, rl.steps)
+            row: dict = {"iteration": iteration}
+            if step_in_iter == 0:
+                # Algorithm 1: pi_ref <- pi_theta at the start of every outer iteration
+                # (idempotent, so a resume landing on an iteration boundary does the same)
+                if anchor is not None and rl.algorithm == "grpo":
+                    anchor.load_state_dict(policy.state_dict())
+                # reward model: initial training (iteration 0, none given) / continual training (later iterations)
+                if rm_source is not None and state.rm_rounds <= iteration and (iteration > 0 or not rm_source.ready()):
+                    rm_probs = [problems[i] for i in prompt_indices(len(problems), rl.rm_train_prompts, state.rm_rounds, rl.seed + 17)]
+                    row.update(rm_source.train(policy, engine, rm_probs, step_seed(rl.seed, state.rm_rounds, salt=3)))
+                    state.rm_rounds += 1
+            row.update(grpo_step(state.step, policy, opt, sched, tok, problems, rule, rm_source, engine if rl.algorithm != "rft" else sampler_engine,
+                                 anchor if rl.algorithm == "grpo" else None, rl, device))
+            state.step += 1
+            if rl.eval_every and state.step % rl.eval_every == 0 and state.step < total_steps and eval_set:
+                row["eval_greedy_acc"] = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens)
+                state.history[str(state.step)] = row["eval_greedy_acc"]
+            if state.step == total_steps and eval_set:
+                row["eval_greedy_acc"] = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens)
+                state.history[str(state.step)] = row["eval_greedy_acc"]
+            metrics.log(state.step, **row)
+            bar.update(1)
+            bar.set_postfix(reward=f"{row['reward_mean']:.2f}", kl=f"{row.get('kl', 0):.3f}")
+            if rl.save_every and state.step % rl.save_every == 0 and state.step < total_steps:
+                save_checkpoint(out, state, policy, tok, anchor, opt, sched)
+        final = save_pretrained(policy, tok, out / "final")
+        atomic_write_json(out / "summary.json", {"steps": state.step, "eval_greedy_acc": state.history,
+                                                 "seconds": round(time.time() - t_run, 1), "algorithm": rl.algorithm, "reward": rl.reward})
+        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+    finally:
+        bar.close()
+        metrics.close()
+    try:
+        from seekmath.rl.plots import plot_metrics
+
+        plot_metrics(out / "metrics.jsonl", out / "curves.png")
+    except Exception as e:  # plotting must never fail a run
+        log.warning("rl: plotting failed: %s", e)
+    return final
+
+
+def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, engine, ref_model, rl, device) -> dict:
+    """Sample -> reward -> advantages -> mu updates for global step `step`. Returns metrics."""
+    t0 = time.time()
+    G = rl.group_size
+    idx = prompt_indices(len(problems), rl.prompts_per_step, step, rl.seed)
+    batch_problems = [problems[i] for i in idx]
+    prompts = [policy_prompt(p.question) for p in batch_problems]
+    outs = engine.generate(prompts, n=G, temperature=rl.temperature, top_p=rl.top_p, max_new_tokens=rl.max_new_tokens,
+                           seed=step_seed(rl.seed, step))
+    flat = [c for group in outs for c in group]
+    texts = [c.text for c in flat]
+    golds = [p.answer for p in batch_problems for _ in range(G)]
+    flat_prompts = [q for q in prompts for _ in range(G)]
+    t_gen = time.time()
+
+    correct = rule(texts, golds).float()
+    zero_var = None
+    if rl.reward == "rule":
+        rewards = correct
+    elif rl.reward == "orm":
+        rewards = rm_source.outcome_scores(flat_prompts, texts)
+    else:
+        step_scores, step_ends = rm_source.step_scores(flat_prompts, texts, [c.prompt_ids for c in flat], [c.token_ids for c in flat])
+        rewards = torch.tensor([sum(s) / max(1, len(s)) for s in step_scores])  # for logging only
+    if rl.algorithm in ("online_rft", "rft"):
+        adv_values = indicator_advantages(rewards)
+        zero_var = outcome_advantages(correct, G).zero_variance_share
+    elif rl.reward == "prm":
+        adv = process_advantages(step_scores, step_ends, [len(c.token_ids) for c in flat], G, rl.normalise_std)
+        adv_values, zero_var = adv.values, adv.zero_variance_share
+    else:
+        adv = outcome_advantages(rewards, G, rl.normalise_std)
+        adv_values, zero_var = adv.values, adv.zero_variance_share
+    t_rew = time.time()
+
+    batch = pack([c.prompt_ids for c in flat], [c.token_ids for c in flat], tok.pad_token_id, device=device)
+    ref_logp = batched_logprobs(ref_model, batch, rl.micro_batch_size, rl.temperature) if ref_model is not None and rl.beta > 0 else None
+    stats = train_on_batch(policy, opt, batch, adv_values, ref_logp=ref_logp, rl=rl, algorithm=rl.algorithm)
+    sched.step()
+    t_train = time.time()
+
+    lengths = torch.tensor([len(c.token_ids) for c in flat], dtype=torch.float32)
+    per_group = correct.view(-1, G)
+    return {
+        "reward_mean": float(rewards.mean()),
+        "reward_std": float(rewards.std()) if rewards.numel() > 1 else 0.0,
+        "accuracy": float(correct.mean()),
+        "pass_group": float((per_group.max(1).values > 0).float().mean()),
+        "kl": stats["kl"],
+        "entropy": stats["entropy"],
+        "response_length": float(lengths.mean()),
+        "truncated": float(sum(c.finish_reason == "length" for c in flat) / len(flat)),
+        "clip_fraction": stats["clip_fraction"],
+        "zero_variance_groups": zero_var,
+        "grad_norm": stats["grad_norm"],
+        "lr": sched.get_last_lr()[0],
+        "surrogate_loss": stats["surrogate_loss"],  # ~0 by construction at mu=1; NOT a progress signal
+        "seconds_generation": round(t_gen - t0, 3),
+        "seconds_reward": round(t_rew - t_gen, 3),
+        "seconds_training": round(t_train - t_rew, 3),
+        "seconds_step": round(t_train - t0, 3),
+    }
