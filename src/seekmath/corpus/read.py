@@ -50,6 +50,7 @@ GZIP_MAGIC = b"\x1f\x8b\x08"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".warc.wet.gz", ".arc.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz", ".ndjson")
+SIDECAR_NAMES = {"labels.jsonl"}  # files a folder of crawl shards may hold that are not documents
 _READ_CHUNK = 1 << 16
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _WANTED = WarcRecordType.response | WarcRecordType.resource | WarcRecordType.conversion
@@ -402,7 +403,10 @@ def input_kind(path: str | Path) -> str:
 
 
 def list_input_files(inputs: str | Path | Iterable[str | Path]) -> list[str]:
-    """Expand files and folders (recursively, sorted) into readable inputs; `hf:` specs pass through."""
+    """Expand files and folders (recursively, sorted) into readable inputs; `hf:` specs pass through.
+
+    In a folder, hidden files and `labels.jsonl` (the demo crawl's ground truth) are not inputs.
+    """
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     out: list[str] = []
@@ -413,7 +417,8 @@ def list_input_files(inputs: str | Path | Iterable[str | Path]) -> list[str]:
             continue
         p = Path(s)
         if p.is_dir():
-            out += sorted(str(q) for q in p.rglob("*") if q.is_file() and input_kind(q) != "unknown")
+            out += sorted(str(q) for q in p.rglob("*") if q.is_file() and input_kind(q) != "unknown"
+                          and q.name not in SIDECAR_NAMES and not q.name.startswith("."))
         elif p.is_file():
             if input_kind(p) == "unknown":
                 raise ValueError(f"{p}: unknown input format (expected .warc[.gz], .wet[.gz], .jsonl[.gz], .parquet)")
