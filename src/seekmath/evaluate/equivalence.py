@@ -32,13 +32,16 @@ from fractions import Fraction
 # ----------------------------------------------------------------------------------------------------
 
 _WRAPPERS = [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")]
-_SPACES = re.compile(r"\\[,;:! ]|\\q?quad\b|~|\\(?:displaystyle|textstyle)\b")
+_SPACES = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad\b|~|\\(?:displaystyle|textstyle)\b")
 _LEFT_RIGHT = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])\.?")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree\b")
 _THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+)(?![\d])")
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
 _TRAILING_UNIT = re.compile(r"^(.*?[\d}])\s*\\(?:text|mbox|mathrm)\s*\{\s*[A-Za-z][A-Za-z .]*\}(?:\s*\^\s*\{?\d\}?)?$")
 _TRAILING_WORDS = re.compile(r"^([-+]?[\d.]+(?:\s*/\s*\d+)?)\s+(?:[A-Za-z]{2,}\.?\s*)+(?:\^\s*\{?\d\}?)?$")
+# clock times: "4:30 \\text{ p.m.}", "4:30pm", "04:30 PM" -> "4:30p"
+_TIME_OF_DAY = re.compile(r"\b(\d{1,2}):(\d{2})\s*(?:\\(?:text|mbox|mathrm)\s*\{\s*)?(?:([apAP])\.?\s*[mM]?\.*\s*\}?\.*)?$")
+_WHOLE_TEXT = re.compile(r"\\(?:text|textbf|textit|mbox|mathrm)\s*\{([^{}]*)\}")
 _FRAC_SHORT = re.compile(r"\\frac\s*(\d)\s*(\d)")
 _FRAC_HALF = re.compile(r"\\frac\s*\{([^{}]*)\}\s*(\d)")
 _FRAC_HALF2 = re.compile(r"\\frac\s*(\d)\s*\{")
@@ -73,9 +76,13 @@ def normalize(s: str) -> str:
     s = _strip_wrappers(str(s))
     s = s.replace("\n", " ").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
     s = _LEFT_RIGHT.sub("", s)
+    whole_text = _WHOLE_TEXT.fullmatch(s.strip())
+    if whole_text:
+        s = whole_text.group(1)
     s = _SPACES.sub(" ", s)
     s = s.replace("{,}", ",").replace("\\%", "%").replace("\\$", "").replace("\\infin", "\\infty")
     s = _DEGREES.sub("", s)
+    s = _TIME_OF_DAY.sub(lambda m: f"{int(m.group(1))}:{m.group(2)}" + (m.group(3) or "").lower(), s)
     s = re.sub(r"^\s*\\?\$", "", s)
     s = _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), s) if _looks_numeric_list_free(s) else s
     m = _TRAILING_UNIT.match(s)
@@ -246,6 +253,11 @@ def fast_equal(pred: str, gold: str, bench: str | None = None) -> tuple[str, str
         return "incorrect", "empty prediction"
     if p == g:
         return "correct", "identical after normalisation"
+    # clock times
+    tp, tg = re.fullmatch(r"(\d{1,2}:\d{2})([ap]?)", p), re.fullmatch(r"(\d{1,2}:\d{2})([ap]?)", g)
+    if tp and tg:
+        same = tp.group(1) == tg.group(1) and (tp.group(2) == tg.group(2) or not (tp.group(2) and tg.group(2)))
+        return ("correct", "same time of day") if same else ("incorrect", "different time of day")
     # choice letters
     if (bench in CHOICE_BENCHES) or re.fullmatch(r"\(?[A-E]\)?", g):
         mg = _CHOICE.fullmatch(g)
@@ -258,6 +270,7 @@ def fast_equal(pred: str, gold: str, bench: str | None = None) -> tuple[str, str
                 return "incorrect", "no choice letter in prediction"
     # plain words
     gt, g_whole_text = _unwrap_text(g)
+    g_whole_text = g_whole_text or bool(_WHOLE_TEXT.fullmatch(_strip_wrappers(str(gold))))
     pt, _ = _unwrap_text(p)
     if _WORDS_ONLY.fullmatch(gt) and (g_whole_text or " " in gt.strip() or len(gt) >= 4 or gt.lower() in _COMMON_WORDS):
         if _word_key(pt) == _word_key(gt):
@@ -373,6 +386,23 @@ def _mv_parse(s: str):
     return out
 
 
+_BARE_I = re.compile(r"(?<![a-zA-Z\\])i(?![a-zA-Z])")
+
+
+def _imaginary_unit(parsed: list, text: str) -> list:
+    """math-verify only reads `i` as the imaginary unit when it sees `\\bi\\b` (so not in `0.5i`):
+    make a free symbol `i` the imaginary unit whenever the text writes a bare `i`."""
+    if not _BARE_I.search(text):
+        return parsed
+    import sympy
+
+    out = []
+    for x in parsed:
+        syms = [s for s in getattr(x, "free_symbols", ()) if getattr(s, "name", "") == "i"]
+        out.append(x.subs({s: sympy.I for s in syms}) if syms else x)
+    return out
+
+
 def heavy_equal(pred: str, gold: str) -> tuple[str, str]:
     """math-verify parse + verify (timeouts off; the worker pool enforces the deadline)."""
     if _MV is None:
@@ -385,6 +415,7 @@ def heavy_equal(pred: str, gold: str) -> tuple[str, str]:
     pp = _mv_parse(p)
     if not pp:
         return "unverifiable", "prediction does not parse"
+    gp, pp = _imaginary_unit(gp, g), _imaginary_unit(pp, p)
     _DECIMALS["gold"], _DECIMALS["pred"] = _decimal_info(g), _decimal_info(p)
     if verify(gp, pp, timeout_seconds=None):
         return "correct", "equivalent (math-verify + exact check)"
