@@ -291,7 +291,8 @@ def gc_dpo(logp_pos, ref_pos, mask_pos, logp_neg, ref_neg, mask_neg, beta: float
     (d/dlogp of beta*Dr is beta/|o|); it is a positive constant absorbed into the learning rate, so this
     returns the table's value and `measured_gradient_coefficient` of `dpo_loss` equals beta times it.
     """
-    s = torch.sigmoid(beta * mean_log_ratio(logp_neg, ref_neg, mask_neg) - beta * mean_log_ratio(logp_pos, ref_pos, mask_pos))
+    with torch.no_grad():
+        s = torch.sigmoid(beta * mean_log_ratio(logp_neg, ref_neg, mask_neg) - beta * mean_log_ratio(logp_pos, ref_pos, mask_pos))
     return s[:, None] * mask_pos.to(s.dtype), -s[:, None] * mask_neg.to(s.dtype)
 
 
