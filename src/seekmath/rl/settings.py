@@ -6,7 +6,9 @@ mu 1); the rest are this implementation's documented choices (spec §8 lists the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from seekmath.rl.rm_settings import RewardModelConfig
 
 
 @dataclass
@@ -46,6 +48,7 @@ class RLConfig:
     rm_replay_ratio: float = 0.1  # iterative RL: share of historical data mixed into RM continual training
     rm_lr: float = 2e-5  # spec §2.3
     rm_epochs: int = 1
+    rm: RewardModelConfig = field(default_factory=RewardModelConfig)  # the rest of the RM settings (rlfamily: batch, max length, estimation, ...)
     # --- evaluation, checkpoints
     eval_every: int = 0  # greedy accuracy on held-out synthetic problems every N steps (0 = only at start/end)
     eval_problems: int = 200
