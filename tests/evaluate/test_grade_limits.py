@@ -1,0 +1,127 @@
+"""Hard per-item time limit, thread safety, pathological inputs, and the CLI's input checking."""
+
+import json
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from seekmath.evaluate.grade import grade, grade_batch
+from seekmath.evaluate.grade_workers import shared_pool
+
+WRONG = ("incorrect", "unverifiable")  # never a false "correct"
+PATHOLOGICAL = [
+    ("power tower", "10^{10^{10^{10^{10}}}}", "5", WRONG),
+    ("nested parentheses", "(" * 60 + "x+1" + ")" * 60 + "^{2}", "x^2+2x+1", ("correct",)),
+    ("nested parentheses, wrong", "(" * 60 + "x+1" + ")" * 60 + "^{2}", "x^2+2x+2", WRONG),
+    ("huge factorial", "100000000!", "2", WRONG),
+    ("factorial tower", "(10!)!", "3", WRONG),
+    ("deep radicals", "\\sqrt{" * 40 + "2" + "}" * 40, "1", WRONG),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm_pool():
+    assert shared_pool(2).wait_all_ready(120)
+
+
+@pytest.mark.parametrize("name,pred,gold,allowed", PATHOLOGICAL, ids=[p[0] for p in PATHOLOGICAL])
+def test_pathological_inputs_return_within_the_limit(name, pred, gold, allowed):
+    shared_pool().wait_all_ready(120)  # a killed worker's replacement must be warm before we time the next
+    t = time.monotonic()
+    v = grade(f"\\boxed{{{pred}}}", gold, timeout=1.0)
+    elapsed = time.monotonic() - t
+    assert elapsed <= 1.0, (name, elapsed, v)
+    assert v.verdict in allowed, v
+    if v.verdict == "unverifiable":
+        assert "timeout" in v.reason
+
+
+def test_worker_is_really_killed_and_replaced():
+    pool = shared_pool()
+    pool.wait_all_ready(120)
+    before = {w.proc.pid for w in pool._all}
+    v = grade("\\boxed{10^{10^{10^{10^{10}}}}}", "5", timeout=0.3)
+    assert v.verdict == "unverifiable"
+    after = {w.proc.pid for w in pool._all}
+    gone = before - after
+    assert len(gone) == 1 and len(after) == len(before)
+    pid = gone.pop()
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):  # reaped: the runaway sympy work is gone
+        import os
+
+        os.kill(pid, 0)
+    assert pool.wait_all_ready(120)
+    assert grade("\\boxed{\\sqrt{8}}", "2\\sqrt{2}").correct
+
+
+ITEMS = [
+    ("\\boxed{\\frac{1}{2}}", "0.5", True),
+    ("The answer is $\\sqrt{8}$.", "2\\sqrt{2}", True),
+    ("\\boxed{(1,2)}", "(2,1)", False),
+    ("#### 1,234", "1234", True),
+    ("\\boxed{x^2+2x+1}", "(x+1)^2", True),
+    ("\\boxed{2^{-60}}", "2^{-61}", False),
+    ("\\boxed{[1,2)}", "[1,2]", False),
+    ("\\boxed{3+4i}", "4i+3", True),
+] * 4
+
+
+def test_grading_from_worker_threads_matches_serial_and_is_fast():
+    serial = [grade(r, g) for r, g, _ in ITEMS]
+    assert [v.correct for v in serial] == [e for _, _, e in ITEMS]
+    times = []
+
+    def timed(item):
+        t = time.monotonic()
+        v = grade(item[0], item[1], timeout=1.0)
+        times.append(time.monotonic() - t)
+        return v
+
+    with ThreadPoolExecutor(4) as ex:
+        threaded = list(ex.map(timed, ITEMS))
+    assert [v.verdict for v in threaded] == [v.verdict for v in serial]
+    assert max(times) <= 1.0
+    batch = grade_batch([{"response": r, "gold": g} for r, g, _ in ITEMS], workers=2)
+    assert [v.verdict for v in batch] == [v.verdict for v in serial]
+
+
+def test_no_eval_of_model_text(tmp_path):
+    marker = tmp_path / "pwned"
+    payload = f"__import__('os').system('touch {marker}')"
+    for mode in ("strict", "deepseek"):
+        grade(f"\\boxed{{{payload}}}", "1", mode=mode, timeout=2.0)
+        grade(f"The answer is {payload}", f"{payload}x", mode=mode, timeout=2.0)
+    assert not marker.exists()
+
+
+def test_cli_rejects_malformed_line_with_its_number(tmp_path):
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"response": "\\boxed{1}", "gold": "1"}) + "\n{not json\n")
+    res = subprocess.run([sys.executable, "-m", "seekmath.cli", "grade", "--input", str(inp), "--output",
+                          str(tmp_path / "o.jsonl")], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and "in.jsonl:2" in res.stderr
+    inp.write_text(json.dumps({"response": "\\boxed{1}"}) + "\n")
+    res = subprocess.run([sys.executable, "-m", "seekmath.cli", "grade", "--input", str(inp), "--output",
+                          str(tmp_path / "o.jsonl")], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2 and "in.jsonl:1" in res.stderr and "gold" in res.stderr
+
+
+def test_cli_output_fields_and_summary(tmp_path):
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    rows = [{"id": "a", "response": "so \\boxed{7}", "gold": "7", "extra": 1},
+            {"id": "b", "response": "no idea", "gold": "\\frac{1}{2}"},
+            {"id": "c", "response": "\\boxed{A}", "gold": "B", "bench": "sat"}]
+    inp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = subprocess.run([sys.executable, "-m", "seekmath.cli", "grade", "--input", str(inp), "--output", str(out),
+                          "--mode", "strict", "--workers", "1", "--timeout", "2"], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [g["id"] for g in got] == ["a", "b", "c"] and got[0]["extra"] == 1
+    assert [g["verdict"] for g in got] == ["correct", "incorrect", "incorrect"]
+    assert got[0]["pred"] == "7" and got[1]["pred"] is None and got[2]["pred"] == "A"
+    assert all(g["reason"] for g in got)
+    assert "graded 3 items" in res.stderr and "correct 1" in res.stderr
