@@ -64,6 +64,8 @@ def _clean(ans: str | None) -> str | None:
     ans = ans.strip()
     ans = re.sub(r"^[:：]\s*", "", ans)
     ans = ans.rstrip(" \t.。").strip()
+    if re.fullmatch(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?", ans):  # "1,000" -> "1000"
+        ans = ans.replace(",", "")
     return ans or None
 
 
