@@ -659,6 +659,16 @@ def _nonmath_url(site: Site, title: str, genre: str, rng: random.Random, serial:
     return f"https://{site.host}/{section}/{rng.randint(2019, 2024)}/{_slug(title)}-{serial}"
 
 
+def _allocate(n: int, sites: list[Site]) -> list[int]:
+    """Split n pages over sites in proportion to their weights (largest remainder; deterministic)."""
+    total = sum(s.weight for s in sites)
+    raw = [n * s.weight / total for s in sites]
+    counts = [int(r) for r in raw]
+    for i in sorted(range(len(sites)), key=lambda i: raw[i] - counts[i], reverse=True)[: n - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
 def _weighted_choice(rng: random.Random, sites: list[Site]) -> Site:
     return rng.choices(sites, weights=[s.weight for s in sites], k=1)[0]
 
@@ -688,16 +698,20 @@ def _benchmark_items(tasks_cfg, rng: random.Random, n_synth: int, n_gsm: int, n_
 
 
 def _near_duplicate_html(html: str, rng: random.Random) -> str:
-    """A copy with a small edit: one appended line and one changed word in the visible content."""
-    note = rng.choice(["<p>Edit: fixed a typo.</p>", "<p>Thanks for reading!</p>", "<p>Updated with a clearer title.</p>",
-                       "<p>Originally posted elsewhere.</p>"])
-    html = html.replace("</article>", note + "</article>", 1)
-    for a, b in ((" the ", " that "), (" and ", " & "), (" is ", " was "), (" a ", " one ")):
-        i = html.find(a, html.find("<article>"))
+    """A copy with one small edit to the visible content: an appended line or one changed word.
+
+    Small on purpose: a scraped or AMP copy of a page differs from it by a few tokens, which is what
+    near-dedup (MinHash at Jaccard ~0.8 on word 5-grams) is meant to catch.
+    """
+    if rng.random() < 0.5:
+        note = rng.choice(["<p>Edit: fixed a typo.</p>", "<p>Thanks for reading!</p>", "<p>Originally posted elsewhere.</p>"])
+        return html.replace("</article>", note + "</article>", 1)
+    start = html.find("</h1>")
+    for a, b in ((" the ", " that "), (" and ", " & "), (" is ", " was "), (" a ", " one "), (" has ", " had ")):
+        i = html.find(a, start)
         if i > 0:
-            html = html[:i] + b + html[i + len(a):]
-            break
-    return html.replace("Posted on", "Last updated", 1)
+            return html[:i] + b + html[i + len(a):]
+    return html.replace("</article>", "<p>Thanks for reading!</p></article>", 1)
 
 
 def generate_pages(pages: int, seed: int, tasks_cfg) -> list[Page]:
@@ -714,11 +728,8 @@ def generate_pages(pages: int, seed: int, tasks_cfg) -> list[Page]:
     n_hidden = round(n_base * 0.15)
     n_nonmath = n_base - n_math_site - n_hidden
     # ~85% of a math site's pages are math; ~25% of a hidden blog's pages live in its math section
-    n_math_on_math = round(n_math_site * 0.85)
-    n_math_on_hidden = round(n_hidden * 0.25)
-    n_math_total = n_math_on_math + n_math_on_hidden
-    n_synth = round(n_math_total * 0.6)
-    train = generate_problems(tasks_cfg, "train", n_synth * 2, seed=tasks_cfg.seed + 1000 * seed)
+    n_math_total = round(n_math_site * 0.85) + round(n_hidden * 0.25) + len(MATH_SITES) + len(HIDDEN_SITES)
+    train = generate_problems(tasks_cfg, "train", n_math_total + 20, seed=tasks_cfg.seed + 1000 * seed)
     train_iter = iter(train)
 
     def next_item(site: Site) -> MathItem:
@@ -767,18 +778,15 @@ def generate_pages(pages: int, seed: int, tasks_cfg) -> list[Page]:
         return Page(_nonmath_url(site, title, genre, rng, serial), html, False, "none",
                     "math_site_other" if site.kind == "math" else f"{site.kind}_other", genre, "", site.host)
 
-    for _ in range(n_math_on_math):
-        site = _weighted_choice(rng, MATH_SITES)
-        out.append(math_page(site, next_item(site)))
-    for _ in range(n_math_site - n_math_on_math):
-        site = _weighted_choice(rng, MATH_SITES)
-        out.append(plain_page(site, rng.choice(site.genres)))
-    for _ in range(n_math_on_hidden):
-        site = _weighted_choice(rng, HIDDEN_SITES)
-        out.append(math_page(site, next_item(site)))
-    for _ in range(n_hidden - n_math_on_hidden):
-        site = _weighted_choice(rng, HIDDEN_SITES)
-        out.append(plain_page(site, rng.choice(site.genres)))
+    # every math site and hidden blog gets its share of pages, of which a fixed fraction is math
+    for site, count in zip(MATH_SITES, _allocate(n_math_site, MATH_SITES)):
+        k = round(count * 0.85)
+        out += [math_page(site, next_item(site)) for _ in range(k)]
+        out += [plain_page(site, rng.choice(site.genres)) for _ in range(count - k)]
+    for site, count in zip(HIDDEN_SITES, _allocate(n_hidden, HIDDEN_SITES)):
+        k = round(count * 0.25)
+        out += [math_page(site, next_item(site)) for _ in range(k)]
+        out += [plain_page(site, rng.choice(site.genres)) for _ in range(count - k)]
     for _ in range(n_nonmath):
         site = _weighted_choice(rng, NONMATH_SITES)
         out.append(plain_page(site, rng.choice(site.genres)))

@@ -48,7 +48,7 @@ from fastwarc.warc import ArchiveIterator, WarcRecordType
 DEFAULT_MAX_BYTES = 2 << 20  # a page body above 2 MiB is a dump, not a page
 GZIP_MAGIC = b"\x1f\x8b\x08"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".warc.wet.gz", ".arc.gz")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".wat", ".wat.gz")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz", ".ndjson")
 SIDECAR_NAMES = {"labels.jsonl"}  # files a folder of crawl shards may hold that are not documents
 _READ_CHUNK = 1 << 16
