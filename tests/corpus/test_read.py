@@ -248,3 +248,20 @@ def test_skipstats_merge_and_dict():
     assert d["non_utf8"] == 3 and d["oversized"] == 4 and d["custom_reason"] == 1 and d["corrupt_record"] == 0
     assert a.skipped == 8 and d["records"] == 3
     assert list(d) == sorted(d)
+
+
+def test_whole_file_gzip_single_member(tmp_path):
+    plain = tmp_path / "all.warc"
+    write_warc(plain, good(3) + [("https://b.com/big", page(9, "word " * 300_000), "text/html", "200 OK")], gz=False)
+    p = tmp_path / "all.warc.gz"
+    p.write_bytes(gzip.compress(plain.read_bytes()))  # one gzip member for the whole file (> 1 MiB inflated)
+    stats = SkipStats()
+    docs = list(iter_documents(p, stats, max_bytes=100_000))
+    assert [d["url"].rsplit("/", 1)[-1] for d in docs] == ["0", "1", "2"]
+    assert stats["oversized"] == 1 and stats["corrupt_record"] == 0
+    assert docs[0]["source"] == "all.warc.gz:0" and docs[1]["source"].startswith("all.warc.gz:0+")
+    # small whole-file gzip (kept in memory): same documents
+    q = tmp_path / "small.warc.gz"
+    write_warc(plain, good(3), gz=False)
+    q.write_bytes(gzip.compress(plain.read_bytes()))
+    assert [d["text"] for d in iter_documents(q, SkipStats())] == [d["text"] for d in docs]

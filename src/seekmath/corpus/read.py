@@ -149,7 +149,7 @@ def decode_body(body: bytes, declared: str | None) -> str | None:
 # ---------------------------------------------------------------------------------------- WARC / WET
 
 
-def _record_to_raw(rec, fname: str, offset: int, stats: SkipStats, max_bytes: int) -> RawRecord | None:
+def _record_to_raw(rec, fname: str, offset: int | str, stats: SkipStats, max_bytes: int) -> RawRecord | None:
     url = rec.headers.get("WARC-Target-URI") or ""
     rid = (rec.record_id or "").strip("<>")
     rid = rid[len("urn:uuid:"):] if rid.startswith("urn:uuid:") else rid
@@ -196,22 +196,49 @@ def _record_to_raw(rec, fname: str, offset: int, stats: SkipStats, max_bytes: in
     return RawRecord(doc_id, url, source, html=html)
 
 
-def _parse_member(data: bytes, fname: str, offset: int, stats: SkipStats, max_bytes: int) -> Iterator[RawRecord]:
-    """Records of one inflated gzip member (usually exactly one record)."""
+def _parse_member(data, fname: str, offset: int, stats: SkipStats, max_bytes: int) -> Iterator[RawRecord]:
+    """Records of one inflated gzip member: bytes, or a file object for a member too large for memory.
+
+    Common Crawl writes one record per member, whose source is "<file>:<member offset>". A member
+    holding several records (a whole file gzipped at once) gives "<file>:<member offset>+<offset
+    inside the inflated member>" from its second record on.
+    """
+    stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
     try:
-        it = ArchiveIterator(io.BytesIO(data), record_types=_WANTED, parse_http=True, auto_decode="all",
+        it = ArchiveIterator(stream, record_types=_WANTED, parse_http=True, auto_decode="all",
                              stream_detect=False)
         got_any = False
         for rec in it:
             got_any = True
-            raw = _record_to_raw(rec, fname, offset, stats, max_bytes)
+            inner = rec.stream_pos
+            raw = _record_to_raw(rec, fname, offset if inner == 0 else f"{offset}+{inner}", stats, max_bytes)
             if raw is not None:
                 yield raw
-        if not got_any and not data.lstrip().startswith(b"WARC/"):
-            stats.skip("corrupt_record")
-    except (OSError, ValueError, RuntimeError) as e:  # fastwarc raises OSError/ValueError on bad records
-        del e
+        if not got_any:
+            stream.seek(0)
+            if not stream.read(64).lstrip().startswith(b"WARC/"):
+                stats.skip("corrupt_record")
+    except (OSError, ValueError, RuntimeError):  # fastwarc raises OSError/ValueError on bad records
         stats.skip("corrupt_record")
+
+
+def _inflate_member_to_file(view, pos: int):
+    """Inflate the gzip member at `pos` into a temporary file (bounded memory); None if it is corrupt."""
+    import tempfile
+
+    tmp = tempfile.TemporaryFile()
+    d = zlib.decompressobj(31)
+    fed = pos
+    try:
+        while not d.eof and fed < len(view):
+            chunk = view[fed:fed + _READ_CHUNK]
+            fed += len(chunk)
+            tmp.write(d.decompress(chunk))
+    except zlib.error:
+        tmp.close()
+        return None
+    tmp.seek(0)
+    return tmp
 
 
 def _gzip_members(mm, stats: SkipStats, limit: int) -> Iterator[tuple[int, bytes | None]]:
@@ -261,6 +288,22 @@ def _gzip_members(mm, stats: SkipStats, limit: int) -> Iterator[tuple[int, bytes
     view.release()
 
 
+def _find_forward(f, start: int, needle: bytes, window: int = 1 << 20) -> int:
+    """Offset of the next `needle` at or after `start` in a binary file, -1 if none."""
+    pos = start
+    while True:
+        f.seek(pos)
+        block = f.read(window + len(needle))
+        if not block:
+            return -1
+        i = block.find(needle)
+        if i >= 0:
+            return pos + i
+        if len(block) <= len(needle):
+            return -1
+        pos += window
+
+
 def _iter_plain_warc(path: Path, stats: SkipStats, max_bytes: int) -> Iterator[RawRecord]:
     fname = path.name
     with open(path, "rb") as f:
@@ -278,13 +321,11 @@ def _iter_plain_warc(path: Path, stats: SkipStats, max_bytes: int) -> Iterator[R
                 return
             except (OSError, ValueError, RuntimeError):
                 stats.skip("corrupt_record")
-                # resynchronise on the next record header after the last good one
-                f.seek(last + 1)
-                rest = f.read()
-                i = rest.find(b"\nWARC/1.")
-                if i < 0:
+                # resynchronise on the next record header after the last good one (scan in 1 MiB windows)
+                nxt = _find_forward(f, last + 1, b"\nWARC/1.")
+                if nxt < 0:
                     return
-                start = last + 1 + i + 1
+                start = nxt + 1
 
 
 def iter_warc_records(path: str | Path, stats: SkipStats, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[RawRecord]:
@@ -295,16 +336,20 @@ def iter_warc_records(path: str | Path, stats: SkipStats, max_bytes: int = DEFAU
     if head != GZIP_MAGIC:
         yield from _iter_plain_warc(path, stats, max_bytes)
         return
-    # the limit bounds memory for a decompression bomb; the body check in _record_to_raw does the counting
-    member_limit = max_bytes + (256 << 10)
+    # members above this size are inflated to a temporary file instead of memory
+    member_limit = max(max_bytes, 1 << 20) + (256 << 10)
     with open(path, "rb") as f:
         if os.fstat(f.fileno()).st_size == 0:
             return
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             for offset, data in _gzip_members(mm, stats, member_limit):
-                if data is None:
-                    stats.add("records")
-                    stats.skip("oversized")
+                if data is None:  # a big member: a whole file gzipped as one (its records are checked one by one)
+                    tmp = _inflate_member_to_file(memoryview(mm), offset)
+                    if tmp is None:
+                        stats.skip("corrupt_record")
+                        continue
+                    with tmp:
+                        yield from _parse_member(tmp, path.name, offset, stats, max_bytes)
                     continue
                 yield from _parse_member(data, path.name, offset, stats, max_bytes)
 
