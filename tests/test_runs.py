@@ -57,3 +57,11 @@ def test_read_jsonl_names_file_and_line(tmp_path):
     p.write_text('{"a": 1}\n\n{"a": \n')
     with pytest.raises(ValueError, match=r"x.jsonl:3"):
         read_jsonl(p)
+
+
+def test_atomic_outputs_have_normal_permissions(tmp_path):
+    p = atomic_write_text(tmp_path / "f.txt", "x")
+    assert p.stat().st_mode & 0o044 == 0o044  # readable by group/others like a plain open() file
+    with atomic_dir(tmp_path / "d") as tmp:
+        (tmp / "a").write_text("1")
+    assert (tmp_path / "d").stat().st_mode & 0o055 == 0o055
