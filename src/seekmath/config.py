@@ -91,6 +91,29 @@ class RunConfig:
     mode: str = "recipe"  # recipe | findings (the unified-paradigm study, findings.py)
 
 
+def _default_variants() -> dict[str, list[str]]:
+    return {
+        "rft": ["rl.algorithm=rft", "rl.reward=rule"],
+        "online_rft": ["rl.algorithm=online_rft", "rl.reward=rule"],
+        "grpo_os": ["rl.algorithm=grpo", "rl.reward=rule"],
+        "grpo_ps": ["rl.algorithm=grpo", "rl.reward=prm"],
+        "iterative_1": ["rl.algorithm=grpo", "rl.reward=orm", "rl.iterations=1"],
+        "iterative_2": ["rl.algorithm=grpo", "rl.reward=orm", "rl.iterations=2"],
+    }
+
+
+@dataclass
+class FindingsConfig:
+    """The unified-paradigm study (findings.py): variants = name -> rl overrides, each run with every seed."""
+
+    variants: dict[str, list[str]] = field(default_factory=_default_variants)
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    steps: int = 30  # RL steps per iteration, the same for every variant
+    eval_every: int = 5  # held-out greedy accuracy every N steps (the curves)
+    k: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 16])  # maj@k / pass@k before and after RL
+    k_problems: int = 100
+
+
 @dataclass
 class Config:
     run: RunConfig = field(default_factory=RunConfig)
@@ -102,6 +125,7 @@ class Config:
     sft: SFTConfig = field(default_factory=SFTConfig)
     rl: RLConfig = field(default_factory=RLConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    findings: FindingsConfig = field(default_factory=FindingsConfig)
 
 
 # ----------------------------------------------------------------------------------------------
