@@ -1,0 +1,503 @@
+"""One causal-LM trainer for continued pretraining and SFT (paper §2.1-2.2), in plain PyTorch on HF models.
+
+    final_dir = train_stage(cfg, "pretrain", "runs/tiny/pretrain")
+    final_dir = train_stage(cfg, "sft", "runs/tiny/sft", model_path="runs/tiny/pretrain/final")
+
+The loop: every optimizer step consumes a *global* batch of `batch_size` packed rows, generated
+identically on every process from the seeded data stream; process r takes its slice and splits it
+into micro-batches (gradient accumulation). The loss is the mean over all target tokens of the
+global batch: each process scales its summed token loss by world_size / global_targets, and DDP's
+gradient average turns that into exactly the single-process gradient. So the number of processes
+changes nothing but speed (tested: 2-process torchrun vs 1 process).
+
+Checkpoints (`out/checkpoints/step-NNNNNN/`, written with runs.atomic_dir) hold the HF model
+(safetensors) and tokenizer plus `trainer_state.pt`: optimizer, scheduler, RNG states and the data
+stream's position. `resume=True` continues from the newest one; on CPU in fp32 the final weights are
+bit-identical to an uninterrupted run (tested with SIGKILL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import random
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from seekmath.runs import MetricsLogger, atomic_dir, atomic_write_json, prepare_stage_dir, read_metrics, set_threads
+from seekmath.train.data import (
+    IGNORE_INDEX,
+    PackedSFTStream,
+    PackedTextStream,
+    Row,
+    collate,
+    load_sft_examples,
+    load_text_source,
+    parse_data_spec,
+    sft_eval_rows,
+    tokenize_examples,
+)
+from seekmath.train.schedules import make_optimizer, make_scheduler
+
+log = logging.getLogger("seekmath.train")
+
+DEFAULT_PRETRAIN_DATA = ["synthetic@0.8", "filler@0.2"]
+DEFAULT_SFT_DATA = ["synthetic"]
+STATE_FILE = "trainer_state.pt"
+
+
+# ----------------------------------------------------------------------------------------------
+# Distributed set-up
+
+
+class Dist:
+    """torchrun environment (WORLD_SIZE/RANK/LOCAL_RANK) or a single process."""
+
+    def __init__(self, device_spec: str = "auto"):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        want_cuda = device_spec.startswith("cuda") or (device_spec == "auto" and torch.cuda.is_available())
+        if want_cuda and self.world > 1:
+            self.device = torch.device("cuda", self.local_rank)
+            torch.cuda.set_device(self.device)
+        elif want_cuda:
+            self.device = torch.device(device_spec if device_spec.startswith("cuda") else "cuda")
+        else:
+            self.device = torch.device("cpu")
+        self.initialised_here = False
+        if self.world > 1 and not torch.distributed.is_initialized():
+            backend = "nccl" if self.device.type == "cuda" else "gloo"
+            torch.distributed.init_process_group(backend=backend)
+            self.initialised_here = True
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            torch.distributed.barrier()
+
+    def sum(self, value: float) -> float:
+        if self.world == 1:
+            return value
+        t = torch.tensor([value], dtype=torch.float64, device=self.device)
+        torch.distributed.all_reduce(t)
+        return float(t.item())
+
+    def close(self) -> None:
+        if self.initialised_here and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
+# ----------------------------------------------------------------------------------------------
+# Loss
+
+
+def token_loss_sum(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Summed next-token cross-entropy over targets != IGNORE_INDEX, and how many there were.
+
+    logits[:, t] predicts labels[:, t + 1] (the causal shift); computed in fp32 whatever the autocast.
+    """
+    shift_logits = logits[:, :-1].float()
+    shift_labels = labels[:, 1:]
+    loss = F.cross_entropy(shift_logits.reshape(-1, shift_logits.size(-1)), shift_labels.reshape(-1),
+                           ignore_index=IGNORE_INDEX, reduction="sum")
+    return loss, int((shift_labels != IGNORE_INDEX).sum())
+
+
+def autocast_context(precision: str, device: torch.device):
+    if precision == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    if precision == "auto":
+        return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+    if precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be fp32, bf16 or auto, not {precision!r}")
+    return precision
+
+
+@torch.no_grad()
+def evaluate_loss(model, rows: list[Row], device: torch.device, precision: str, micro_batch: int = 8) -> float:
+    """Mean held-out token loss (same masking as training)."""
+    if not rows:
+        return float("nan")
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for i in range(0, len(rows), micro_batch):
+        batch = collate(rows[i: i + micro_batch], device)
+        with autocast_context(precision, device):
+            logits = model(input_ids=batch["input_ids"], position_ids=batch["position_ids"], use_cache=False).logits
+        s, n = token_loss_sum(logits, batch["labels"])
+        total += float(s)
+        count += n
+    model.train(was_training)
+    return total / max(1, count)
+
+
+# ----------------------------------------------------------------------------------------------
+# Checkpoints
+
+
+def list_checkpoints(out_dir: str | Path) -> list[Path]:
+    root = Path(out_dir) / "checkpoints"
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.glob("step-*") if p.is_dir() and (p / STATE_FILE).is_file())
+
+
+def latest_checkpoint(out_dir: str | Path) -> Path | None:
+    ckpts = list_checkpoints(out_dir)
+    return ckpts[-1] if ckpts else None
+
+
+def rng_state() -> dict:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _unwrap(model):
+    return model.module if hasattr(model, "module") else model
+
+
+def _full_state(model, optimizer, fsdp: bool) -> tuple[dict | None, dict]:
+    """(model state dict or None = use the module's own, optimizer state dict), gathered when sharded."""
+    if not fsdp:
+        return None, optimizer.state_dict()
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict, get_optimizer_state_dict
+
+    opts = StateDictOptions(full_state_dict=True, cpu_offload=True)
+    return get_model_state_dict(model, options=opts), get_optimizer_state_dict(model, optimizer, options=opts)
+
+
+def save_checkpoint(out_dir: Path, step: int, model, tokenizer, optimizer, scheduler, stream, dist: Dist,
+                    keep: int, fsdp: bool = False, extra: dict | None = None) -> Path | None:
+    model_sd, optim_sd = _full_state(model, optimizer, fsdp)
+    path = Path(out_dir) / "checkpoints" / f"step-{step:06d}"
+    if dist.main:
+        with atomic_dir(path) as tmp:
+            kwargs = {"state_dict": model_sd} if model_sd is not None else {}
+            _unwrap(model).save_pretrained(tmp, safe_serialization=True, **kwargs)
+            tokenizer.save_pretrained(tmp)
+            torch.save({"step": step, "optimizer": optim_sd, "scheduler": scheduler.state_dict(), "rng": rng_state(),
+                        "data": stream.state_dict(), "world_size": dist.world, **(extra or {})}, tmp / STATE_FILE)
+        for old in list_checkpoints(out_dir)[:-keep] if keep > 0 else []:
+            shutil.rmtree(old, ignore_errors=True)
+    dist.barrier()
+    return path if dist.main else None
+
+
+# ----------------------------------------------------------------------------------------------
+# Data and model set-up
+
+
+def _data_items(tcfg, kind: str, data) -> list[str]:
+    if data:
+        return list(data) if isinstance(data, (list, tuple)) else [s for s in str(data).split(",") if s.strip()]
+    if tcfg.data:
+        return list(tcfg.data)
+    return DEFAULT_PRETRAIN_DATA if kind == "pretrain" else DEFAULT_SFT_DATA
+
+
+def _init_model_dir(cfg, out_dir: Path, dist: Dist, texts: list[str] | None) -> Path:
+    """A fresh tiny model (tokenizer trained on `texts`), built once by rank 0 and reused on resume."""
+    from seekmath.model_cli import init_model
+    from seekmath.models import is_checkpoint
+
+    init_dir = out_dir / "init"
+    if dist.main and not is_checkpoint(init_dir):
+        init_model(cfg, init_dir, texts=texts)
+    dist.barrier()
+    return init_dir
+
+
+def build_streams(cfg, kind: str, tokenizer, tcfg, data_items: list[str], sources=None):
+    """(training stream, held-out rows) for the stage."""
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    if kind == "pretrain":
+        stream = PackedTextStream(sources, tokenizer, tcfg.seq_len, seed=tcfg.seed, n_eval=tcfg.eval_documents,
+                                  doc_isolation=tcfg.doc_isolation)
+        return stream, stream.eval_rows(tcfg.eval_sequences)
+    n = tcfg.num_examples or None
+    examples: list = []
+    for spec, _w in parse_data_spec(data_items):
+        examples.extend(load_sft_examples(spec, cfg, tcfg.formats, n=n, split="train", seed=tcfg.seed))
+    train = tokenize_examples(examples, tokenizer, tcfg.seq_len)
+    stream = PackedSFTStream(train, tcfg.seq_len, pad_id, seed=tcfg.seed, doc_isolation=tcfg.doc_isolation)
+    # held out: the synthetic test split when training on synthetic data, else the last examples' share
+    if any(spec == "synthetic" for spec, _ in parse_data_spec(data_items)):
+        held = load_sft_examples("synthetic", cfg, tcfg.formats, n=tcfg.eval_documents, split="test", seed=tcfg.seed)
+        held_tok = tokenize_examples(held, tokenizer, tcfg.seq_len)
+    else:
+        held_tok = train[-min(tcfg.eval_documents, max(1, len(train) // 10)):]
+    return stream, sft_eval_rows(held_tok, tcfg.seq_len, pad_id, tcfg.eval_sequences, tcfg.doc_isolation)
+
+
+def _wrap_distributed(model, tcfg, dist: Dist):
+    if dist.world == 1 and tcfg.distributed != "fsdp":
+        return model, False
+    if tcfg.distributed == "fsdp":
+        if dist.device.type != "cuda":
+            raise ValueError("distributed=fsdp needs GPUs; use ddp on CPU")
+        from torch.distributed.fsdp import fully_shard
+
+        for layer in _unwrap(model).model.layers:
+            fully_shard(layer)
+        fully_shard(model)
+        return model, True
+    if tcfg.distributed != "ddp":
+        raise ValueError(f"distributed must be ddp or fsdp, not {tcfg.distributed!r}")
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    ids = [dist.device.index] if dist.device.type == "cuda" else None
+    return DDP(model, device_ids=ids), False
+
+
+# ----------------------------------------------------------------------------------------------
+# Plot
+
+
+def plot_loss(out_dir: Path) -> Path | None:
+    rows = read_metrics(out_dir)
+    train = [(r["step"], r["loss"]) for r in rows if "loss" in r]
+    evals = [(r["step"], r["eval_loss"]) for r in rows if "eval_loss" in r]
+    if not train and not evals:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if train:
+        ax.plot(*zip(*train), label="train loss", lw=1)
+    if evals:
+        ax.plot(*zip(*evals), "o-", label="held-out loss")
+    ax.set_xlabel("step")
+    ax.set_ylabel("token cross-entropy")
+    ax.set_title(out_dir.name)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = out_dir / "loss.png"
+    tmp = out_dir / ".loss.png.tmp.png"
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
+
+
+# ----------------------------------------------------------------------------------------------
+# The stage
+
+
+def train_stage(cfg, kind: str, out_dir: str | Path, *, model_path: str | Path | None = None, data=None,
+                resume: bool = False) -> Path:
+    """Train `kind` ("pretrain" | "sft") and return `out_dir/final` (HF model + tokenizer).
+
+    model: `model_path`, else cfg.model.name_or_path, else a fresh tiny model built in `out_dir/init`
+    (for pretraining its tokenizer is trained on a sample of the pretraining text). data: `data`
+    (list or comma-joined `SOURCE@WEIGHT`), else the section's `data`, else the embedded default.
+    """
+    from seekmath.models import env_offline
+
+    if kind not in ("pretrain", "sft"):
+        raise ValueError(f"kind must be 'pretrain' or 'sft', not {kind!r}")
+    env_offline()
+    tcfg = cfg.pretrain if kind == "pretrain" else cfg.sft
+    out_dir = Path(out_dir)
+    dist = Dist(cfg.model.device)
+    try:
+        return _train(cfg, kind, tcfg, out_dir, dist, model_path, data, resume)
+    finally:
+        dist.close()
+
+
+def tokenizer_sample(cfg, sources) -> list[str]:
+    """Documents the fresh tokenizer is trained on: a round-robin sample of the pretraining sources."""
+    n = cfg.tokenizer.train_documents
+    out: list[str] = []
+    i = 0
+    while len(out) < n and any(i < len(texts) for _, texts, _ in sources):
+        for _, texts, _ in sources:
+            if i < len(texts) and len(out) < n:
+                out.append(texts[i])
+        i += 1
+    return out
+
+
+def _train(cfg, kind, tcfg, out_dir, dist, model_path, data, resume) -> Path:
+    from seekmath.models import load_model, load_tokenizer
+
+    if dist.main:
+        prepare_stage_dir(out_dir, cfg)
+    dist.barrier()
+    set_threads(cfg.run.threads)
+    device = dist.device
+    precision = resolve_precision(tcfg.precision, device)
+    if tcfg.batch_size % dist.world:
+        raise ValueError(f"{kind}.batch_size {tcfg.batch_size} is not divisible by the {dist.world} processes")
+    per_rank = tcfg.batch_size // dist.world
+    micro = tcfg.micro_batch_size or per_rank
+    if per_rank % micro:
+        raise ValueError(f"{kind}.micro_batch_size {micro} does not divide the per-process batch {per_rank}")
+
+    items = _data_items(tcfg, kind, data)
+    sources = None
+    if kind == "pretrain":
+        sources = [(spec, load_text_source(spec, cfg, tcfg.text_field), w) for spec, w in parse_data_spec(items)]
+
+    ckpt = latest_checkpoint(out_dir) if resume else None
+    if resume and ckpt is None:
+        log.info("--resume: no checkpoint in %s, starting from the beginning", out_dir / "checkpoints")
+    if model_path:
+        base = Path(model_path) if Path(str(model_path)).exists() else model_path
+    elif cfg.model.name_or_path:
+        base = cfg.model.name_or_path
+    else:
+        base = _init_model_dir(cfg, out_dir, dist, tokenizer_sample(cfg, sources) if sources else None)
+    source = ckpt or base
+    tokenizer = load_tokenizer(source)
+    model = load_model(source, dtype=cfg.model.dtype, device=str(device))
+    model.config.use_cache = False
+    if tcfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    model.train()
+
+    stream, eval_rows = build_streams(cfg, kind, tokenizer, tcfg, items, sources)
+    model, fsdp = _wrap_distributed(model, tcfg, dist)
+    optimizer = make_optimizer(model, tcfg)
+    scheduler = make_scheduler(optimizer, tcfg, tcfg.max_steps)
+    start_step = 0
+    torch.manual_seed(tcfg.seed)
+    if ckpt is not None:
+        state = torch.load(ckpt / STATE_FILE, map_location="cpu", weights_only=False)
+        if fsdp:
+            from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+
+            set_optimizer_state_dict(model, optimizer, state["optimizer"],
+                                     options=StateDictOptions(full_state_dict=True))
+        else:
+            optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        stream.load_state_dict(state["data"])
+        set_rng_state(state["rng"])
+        start_step = int(state["step"])
+        log.info("resumed from %s (step %d)", ckpt, start_step)
+
+    metrics = MetricsLogger(out_dir, resume_from_step=start_step + 1 if ckpt is not None else None) if dist.main else None
+    if dist.main:
+        log.info("%s: %d steps x %d rows x %d tokens, %d process(es), micro-batch %d, %s, data %s", kind, tcfg.max_steps,
+                 tcfg.batch_size, tcfg.seq_len, dist.world, micro, precision, items)
+    if start_step == 0:
+        init_eval = evaluate_loss(model, eval_rows, device, precision)
+        if metrics:
+            metrics.log(0, eval_loss=init_eval)
+            log.info("held-out loss at initialisation: %.4f", init_eval)
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    pbar = None
+    if dist.main:
+        from tqdm.auto import tqdm
+
+        pbar = tqdm(total=tcfg.max_steps, initial=start_step, desc=kind, unit="step", dynamic_ncols=True,
+                    disable=os.environ.get("SEEKMATH_NO_PROGRESS") == "1")
+    last_eval = None
+    step = start_step
+    for step in range(start_step, tcfg.max_steps):
+        t0 = time.perf_counter()
+        rows = [stream.next_row() for _ in range(tcfg.batch_size)]  # the same global batch on every process
+        global_targets = sum(r.num_targets() for r in rows)
+        mine = rows[dist.rank * per_rank: (dist.rank + 1) * per_rank]
+        loss_sum = 0.0
+        n_micro = per_rank // micro
+        for m in range(n_micro):
+            batch = collate(mine[m * micro: (m + 1) * micro], device)
+            sync = contextlib.nullcontext()
+            if dist.world > 1 and not fsdp and m < n_micro - 1:
+                sync = model.no_sync()
+            with sync:
+                with autocast_context(precision, device):
+                    logits = model(input_ids=batch["input_ids"], position_ids=batch["position_ids"],
+                                   use_cache=False).logits
+                s, _ = token_loss_sum(logits, batch["labels"])
+                # mean over the *global* batch's targets; DDP averages over processes, hence x world
+                (s * (dist.world / max(1, global_targets))).backward()
+            loss_sum += float(s.detach())
+        if tcfg.grad_clip > 0:
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, tcfg.grad_clip))
+        else:
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, float("inf")))
+        lr = scheduler.get_last_lr()[0]
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        loss = dist.sum(loss_sum) / max(1, global_targets)
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"{kind}: loss became {loss} at step {step + 1}")
+        dt = time.perf_counter() - t0
+        done = step + 1
+        row_metrics: dict[str, Any] = {}
+        if tcfg.eval_every and done % tcfg.eval_every == 0 and done < tcfg.max_steps:
+            last_eval = evaluate_loss(model, eval_rows, device, precision)
+            row_metrics["eval_loss"] = last_eval
+        if metrics and (done % max(1, tcfg.log_every) == 0 or done == tcfg.max_steps or row_metrics):
+            metrics.log(done, loss=loss, lr=lr, grad_norm=grad_norm, tokens_per_s=tcfg.batch_size * tcfg.seq_len / dt,
+                        targets=global_targets, step_time=dt, **row_metrics)
+        if pbar is not None:
+            pbar.update(1)
+            pbar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.2e}")
+        if tcfg.save_every and done % tcfg.save_every == 0 and done < tcfg.max_steps:
+            save_checkpoint(out_dir, done, model, tokenizer, optimizer, scheduler, stream, dist, tcfg.keep_checkpoints, fsdp)
+    if pbar is not None:
+        pbar.close()
+
+    final_eval = evaluate_loss(model, eval_rows, device, precision)
+    if tcfg.max_steps > start_step or not list_checkpoints(out_dir):
+        save_checkpoint(out_dir, tcfg.max_steps, model, tokenizer, optimizer, scheduler, stream, dist,
+                        tcfg.keep_checkpoints, fsdp)
+    final = out_dir / "final"
+    model_sd, _ = _full_state(model, optimizer, fsdp) if fsdp else (None, None)
+    if dist.main:
+        with atomic_dir(final) as tmp:
+            kwargs = {"state_dict": model_sd} if model_sd is not None else {}
+            _unwrap(model).save_pretrained(tmp, safe_serialization=True, **kwargs)
+            tokenizer.save_pretrained(tmp)
+        assert metrics is not None
+        metrics.log(tcfg.max_steps, eval_loss=final_eval)
+        metrics.close()
+        summary = {"kind": kind, "steps": tcfg.max_steps, "final_eval_loss": final_eval, "processes": dist.world,
+                   "precision": precision, "data": items}
+        if kind == "pretrain" and hasattr(stream, "token_shares"):
+            summary["token_shares"] = stream.token_shares()
+        init_rows = [r for r in read_metrics(out_dir) if r.get("step") == 0 and "eval_loss" in r]
+        if init_rows:
+            summary["init_eval_loss"] = init_rows[0]["eval_loss"]
+        atomic_write_json(out_dir / "train_summary.json", summary)
+        plot_loss(out_dir)
+        log.info("%s done: held-out loss %.4f -> %s", kind, final_eval, final)
+    dist.barrier()
+    return final
