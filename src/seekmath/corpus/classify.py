@@ -16,6 +16,7 @@ Scoring loads a model once per process (`load_model` caches by path) and predict
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import re
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+
+log = logging.getLogger("seekmath.corpus")
 
 MATH_LABEL = "__label__math"
 OTHER_LABEL = "__label__other"
@@ -79,10 +82,20 @@ def train_classifier(
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
-        model = fasttext.train_supervised(
-            input=train_file, dim=dim, lr=lr, wordNgrams=word_ngrams, minCount=min_count, epoch=epochs,
-            bucket=bucket, loss=loss, thread=threads, seed=seed, verbose=0,
-        )
+        for attempt in range(4):
+            try:
+                model = fasttext.train_supervised(
+                    input=train_file, dim=dim, lr=lr, wordNgrams=word_ngrams, minCount=min_count, epoch=epochs,
+                    bucket=bucket, loss=loss, thread=threads, seed=seed, verbose=0,
+                )
+                break
+            except RuntimeError as e:
+                # fastText diverges now and then on small training sets ("Encountered NaN"); its
+                # maintainers' advice is a lower learning rate (facebookresearch/fastText #638)
+                if "NaN" not in str(e) or attempt == 3:
+                    raise
+                log.warning("fastText diverged at lr=%g; retrying at lr=%g", lr, lr / 2)
+                lr /= 2
         if quantize:
             model.quantize(input=train_file, retrain=False, cutoff=quantize_cutoff, qnorm=True)
         tmp = out_path.with_name(f".{out_path.name}.tmp")

@@ -56,6 +56,7 @@ class DecontamIndex:
     anchors: dict[tuple, list[tuple[str, tuple]]] = field(default_factory=dict)  # whole-text items >= n grams
     items: int = 0
     too_short: int = 0  # benchmark texts under min_n grams (never matched, as in the paper)
+    _by_first: dict | None = field(default=None, repr=False)
 
     def add(self, key: str, text: str, whole: bool = False) -> None:
         """Index one benchmark text. `whole=True` (templated benchmarks) matches only the entire text
@@ -68,6 +69,7 @@ class DecontamIndex:
             for i in range(len(g) - self.n + 1):
                 self.long.setdefault(tuple(g[i : i + self.n]), []).append(key)
         elif len(g) >= self.min_n:
+            self._by_first = None
             self.short.setdefault(len(g), {}).setdefault(tuple(g), []).append(key)
         else:
             self.too_short += 1
@@ -86,12 +88,17 @@ class DecontamIndex:
                 for k, full in self.anchors.get(window, ()):
                     if tuple(g[i : i + len(full)]) == full:
                         found.setdefault(k, "exact")
-        for length, table in self.short.items():
-            for i in range(len(g) - length + 1):
-                keys = table.get(tuple(g[i : i + length]))
-                if keys:
-                    for k in keys:
-                        found.setdefault(k, "exact")
+        if self.short:
+            if self._by_first is None:  # short texts by their first gram: most positions need no check
+                self._by_first = {}
+                for table in self.short.values():
+                    for full, keys in table.items():
+                        self._by_first.setdefault(full[0], []).append((full, keys))
+            for i, first in enumerate(g):
+                for full, keys in self._by_first.get(first, ()):
+                    if tuple(g[i : i + len(full)]) == full:
+                        for k in keys:
+                            found.setdefault(k, "exact")
         return found
 
 

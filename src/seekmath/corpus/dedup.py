@@ -6,11 +6,11 @@ how. Here:
 * `normalize_url` gives the dedup key: host lower-cased without `www.`, default port dropped, scheme
   dropped (http and https copies are one page), fragment dropped, duplicate slashes collapsed, a
   trailing slash removed, tracking parameters (`utm_*`, `fbclid`, `gclid`) removed and the rest of the
-  query sorted. The first copy in input order is kept.
+  query sorted. The canonical copy is kept (see `canonical_rank`).
 * MinHash over word 5-gram shingles (normalised text), signatures of `bands x rows` 32-bit hashes
   from a seeded multiply-shift family, LSH banding, and every candidate pair verified by its
-  estimated Jaccard similarity >= `threshold`. Clusters are joined with union-find and the earliest
-  document of each cluster is kept. Everything is a pure function of (texts, seed), so results are
+  estimated Jaccard similarity >= `threshold`. Clusters are joined with union-find and the canonical
+  copy of each cluster is kept (`canonical_rank`: no query string, larger site, shorter URL, earlier). Everything is a pure function of (texts, seed), so results are
   identical across processes, engines and runs.
 """
 
@@ -62,15 +62,35 @@ def domain_of(url: str) -> str:
     return normalize_url(url).split("/", 1)[0].split("?", 1)[0]
 
 
-def url_dedup(keys: list[str]) -> np.ndarray:
-    """Keep mask: True for the first occurrence of each URL key."""
-    seen: set[str] = set()
-    keep = np.zeros(len(keys), dtype=bool)
+def url_dedup(keys: list[str], rank: np.ndarray | None = None) -> np.ndarray:
+    """Keep mask: one page per URL key — the one with the lowest `rank` (default: the first)."""
+    best: dict[str, int] = {}
     for i, k in enumerate(keys):
-        if k not in seen:
-            seen.add(k)
-            keep[i] = True
+        j = best.get(k)
+        if j is None or (rank is not None and rank[i] < rank[j]):
+            best[k] = i
+    keep = np.zeros(len(keys), dtype=bool)
+    keep[list(best.values())] = True
     return keep
+
+
+def canonical_rank(urls: list[str], domains: list[str]) -> np.ndarray:
+    """Which copy of a duplicate to keep (0 = best): the canonical one.
+
+    Order: a URL without query string first (`?amp=1`, `?ref=...` are variants); then a page of the
+    larger site (pages per domain in the input — scraper and mirror sites are small); then the
+    shorter URL; then input order. A ranking, not a score: ties never remain.
+    """
+    size: dict[str, int] = {}
+    for d in domains:
+        size[d] = size.get(d, 0) + 1
+    has_query = np.array(["?" in u for u in urls], dtype=np.int64)
+    site = -np.array([size[d] for d in domains], dtype=np.int64)
+    length = np.array([len(u) for u in urls], dtype=np.int64)
+    order = np.lexsort((np.arange(len(urls)), length, site, has_query))
+    rank = np.empty(len(urls), dtype=np.int64)
+    rank[order] = np.arange(len(urls))
+    return rank
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,8 +140,9 @@ def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
 
 
 class _UnionFind:
-    def __init__(self, n: int):
+    def __init__(self, n: int, rank: np.ndarray | None = None):
         self.parent = list(range(n))
+        self.rank = rank
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:
@@ -131,13 +152,19 @@ class _UnionFind:
 
     def union(self, i: int, j: int) -> None:
         ri, rj = self.find(i), self.find(j)
-        if ri != rj:  # the smaller index is the root: the earliest document represents its cluster
-            self.parent[max(ri, rj)] = min(ri, rj)
+        if ri != rj:  # the better-ranked document (default: the earlier) represents its cluster
+            if self.rank is not None and self.rank[rj] < self.rank[ri]:
+                ri, rj = rj, ri
+            elif self.rank is None and rj < ri:
+                ri, rj = rj, ri
+            self.parent[rj] = ri
 
 
 def near_duplicates(signatures: np.ndarray, *, bands: int, rows: int, threshold: float,
-                    active: np.ndarray | None = None) -> np.ndarray:
-    """Mask of documents to remove: every member of a near-duplicate cluster except its earliest.
+                    active: np.ndarray | None = None, rank: np.ndarray | None = None,
+                    return_kept: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Mask of documents to remove: every member of a near-duplicate cluster except its best-ranked
+    (`rank`, lower is better; default: the earliest).
 
     Candidates share all `rows` hashes of at least one band; a candidate is joined to the first
     document of its bucket only if their estimated Jaccard >= `threshold`. `active` (bool mask)
@@ -149,7 +176,7 @@ def near_duplicates(signatures: np.ndarray, *, bands: int, rows: int, threshold:
     active = np.ones(n, dtype=bool) if active is None else active.copy()
     active &= ~np.all(signatures == EMPTY, axis=1)
     idx = np.flatnonzero(active)
-    uf = _UnionFind(n)
+    uf = _UnionFind(n, rank)
     for band in range(bands):
         block = np.ascontiguousarray(signatures[idx, band * rows : (band + 1) * rows])
         if len(idx) == 0:
@@ -165,7 +192,10 @@ def near_duplicates(signatures: np.ndarray, *, bands: int, rows: int, threshold:
             elif estimated_jaccard(signatures[first_of[g]], signatures[doc]) >= threshold:
                 uf.union(first_of[g], doc)
     remove = np.zeros(n, dtype=bool)
+    kept_copy = np.arange(n)  # for a removed document: the copy that was kept
     for i in idx:
-        if uf.find(int(i)) != i:
+        root = uf.find(int(i))
+        if root != i:
             remove[i] = True
-    return remove
+            kept_copy[i] = root
+    return (remove, kept_copy) if return_kept else remove

@@ -56,6 +56,7 @@ class Engine:
         self.ray_temp_dir = ray_temp_dir
         self.progress = progress
         self._ray_started = False
+        self._ray_tmp = ""
         self._pool = None
         self.busy_seconds = 0.0  # wall time spent inside run() (for documents/s per core)
 
@@ -76,6 +77,10 @@ class Engine:
 
             ray.shutdown()
             self._ray_started = False
+            if self._ray_tmp:
+                import shutil
+
+                shutil.rmtree(self._ray_tmp, ignore_errors=True)
 
     def _ensure_ray(self):
         import ray
@@ -86,6 +91,7 @@ class Engine:
                 ray.init(address=self.ray_address, include_dashboard=False, log_to_driver=False)
             else:
                 temp = self.ray_temp_dir or tempfile.mkdtemp(prefix="smray-", dir="/tmp")
+                self._ray_tmp = "" if self.ray_temp_dir else temp
                 ray.init(num_cpus=self.workers, include_dashboard=False, _temp_dir=temp, log_to_driver=False)
             self._ray_started = True
         return ray

@@ -86,6 +86,29 @@ def seed_prefix_key(prefix: str) -> str:
     return host + sep + rest
 
 
+def seed_texts(spec: str, tasks_cfg=None, seed: int = 0) -> list[str]:
+    """Texts of an external seed corpus (the paper's OpenWebMath): a jsonl/parquet file with `text`, or
+    `synthetic:N` — N worked solutions of the synthetic task's TRAIN split, an OpenWebMath stand-in
+    that covers only one family of problems (as OpenWebMath lacked diversity, §1.4)."""
+    if spec.startswith("synthetic:"):
+        from seekmath.config import TasksConfig
+        from seekmath.tasks.synthetic import generate_problems, worked_text
+
+        try:
+            count = int(spec.split(":", 1)[1])
+        except ValueError as e:
+            raise ValueError(f"corpus.seed_file {spec!r}: expected synthetic:N with N a number") from e
+        return [worked_text(p) for p in generate_problems(tasks_cfg or TasksConfig(), "train", count, seed=seed + 7919)]
+    from seekmath.corpus.read import SkipStats, iter_documents
+
+    if not Path(spec).exists():
+        raise FileNotFoundError(f"corpus.seed_file not found: {spec}")
+    texts = [d["text"] for d in iter_documents(spec, SkipStats())]
+    if not texts:
+        raise ValueError(f"corpus.seed_file {spec!r} holds no documents with text")
+    return texts
+
+
 # ---------------------------------------------------------------------------------------------
 # step functions (run in workers; module-level so multiprocessing and Ray can ship them)
 
@@ -110,7 +133,7 @@ def step_ingest(task: dict) -> dict:
     write_npy(out.with_suffix(".sig.npy"), sig)
     atomic_write_json(out.with_suffix(".meta.json"), {"ids": [r["id"] for r in rows], "urls": [r["url"] for r in rows],
                                                       "url_keys": keys, "domains": domains, "tokens": tokens})
-    skipped = {k: v for k, v in stats.as_dict().items() if k != "documents"}
+    skipped = {k: v for k, v in stats.as_dict().items() if k not in ("documents", "records")}
     return {"documents": len(rows), "tokens": int(sum(tokens)), "skipped": skipped}
 
 
@@ -192,7 +215,12 @@ def _read_rows(shards: list[Path], offsets: np.ndarray, wanted: np.ndarray) -> l
 
 
 def _evaluate_labels(labels_path: str | Path, url_keys: list[str], collected: np.ndarray, url_removed: np.ndarray,
-                     near_removed: np.ndarray, contaminated: np.ndarray) -> dict:
+                     near_removed: np.ndarray, contaminated: np.ndarray, kept_copy: np.ndarray | None = None) -> dict:
+    """Precision/recall of the final corpus against a demo crawl's labels (matched by normalised URL).
+
+    `recall` counts a clean math page as found when it, or the near-duplicate copy that replaced it
+    in dedup, is in the corpus (a deduplicated corpus keeps one copy of the content);
+    `recall_strict` counts the page itself only."""
     from seekmath.runs import read_jsonl
 
     labels = {dedup.normalize_url(r["url"]): r for r in read_jsonl(labels_path)}
@@ -201,7 +229,15 @@ def _evaluate_labels(labels_path: str | Path, url_keys: list[str], collected: np
     labelled_final = [labels[k] for k in final_keys if k in labels]
     tp = sum(1 for r in labelled_final if r.get("is_math"))
     math_clean = [k for k, r in labels.items() if r.get("is_math") and r.get("planted", "none") == "none"]
-    found = sum(1 for k in math_clean if k in final_keys)
+    found_strict = sum(1 for k in math_clean if k in final_keys)
+
+    def kept(k: str) -> bool:
+        if k in final_keys:
+            return True
+        i = pos.get(k)
+        return i is not None and kept_copy is not None and near_removed[i] and url_keys[int(kept_copy[i])] in final_keys
+
+    found = sum(1 for k in math_clean if kept(k))
     planted_c = [k for k, r in labels.items() if r.get("planted") == "contamination"]
     planted_nd = [k for k, r in labels.items() if r.get("planted") == "near_duplicate"]
     clean = [k for k, r in labels.items() if r.get("planted", "none") == "none"]
@@ -213,6 +249,7 @@ def _evaluate_labels(labels_path: str | Path, url_keys: list[str], collected: np
         "labelled_pages": len(labels),
         "precision": tp / len(labelled_final) if labelled_final else 0.0,
         "recall": found / len(math_clean) if math_clean else 0.0,
+        "recall_strict": found_strict / len(math_clean) if math_clean else 0.0,
         "math_pages_labelled": len(math_clean),
         "contamination_planted": len(planted_c),
         "contamination_recall": sum(1 for k in planted_c if k not in final_keys) / len(planted_c) if planted_c else 1.0,
@@ -273,13 +310,22 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
 
         # 2. dedup
         t = time.perf_counter()
-        url_keep = dedup.url_dedup(url_keys) if c.url_dedup else np.ones(n, dtype=bool)
+        raw_urls = [u for m in metas for u in m["urls"]]
+        rank = dedup.canonical_rank(raw_urls, domains) if c.dedup_keep == "canonical" else None
+        if c.dedup_keep not in ("canonical", "first"):
+            raise ValueError(f"corpus.dedup_keep must be 'canonical' or 'first', not {c.dedup_keep!r}")
+        url_keep = dedup.url_dedup(url_keys, rank) if c.url_dedup else np.ones(n, dtype=bool)
         if c.near_dedup:
             sigs = np.concatenate([np.load(docs_dir / f"{t_['name']}.sig.npy") for t_ in tasks])
-            near_removed = dedup.near_duplicates(sigs, bands=c.minhash_bands, rows=c.minhash_rows,
-                                                 threshold=c.minhash_threshold, active=url_keep)
+            near_removed, kept_copy = dedup.near_duplicates(sigs, bands=c.minhash_bands, rows=c.minhash_rows,
+                                                            threshold=c.minhash_threshold, active=url_keep, rank=rank,
+                                                            return_kept=True)
         else:
-            near_removed = np.zeros(n, dtype=bool)
+            near_removed, kept_copy = np.zeros(n, dtype=bool), np.arange(n)
+        # which page went and which copy stayed (reviewable)
+        atomic_write_text(work / "near_duplicates.jsonl", "".join(
+            to_json({"removed": raw_urls[i], "kept": raw_urls[int(kept_copy[i])]}, indent=None) + "\n"
+            for i in np.flatnonzero(near_removed)))
         timings["dedup"] = time.perf_counter() - t
         say(f"dedup: {int((~url_keep).sum())} URL duplicates, {int(near_removed.sum())} near-duplicates")
 
@@ -311,12 +357,7 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
         seed_mask = recall.under_prefixes(url_keys, [seed_prefix_key(p) for p in c.seed_prefixes])
         external: list[str] = []
         if c.seed_file:
-            from seekmath.corpus.read import SkipStats, iter_documents
-
-            external = [d["text"] for d in iter_documents(c.seed_file, SkipStats())]
-            if not external:
-                raise ValueError(f"corpus.seed_file {c.seed_file!r} holds no documents with text")
-            external = external[: c.max_positives]
+            external = seed_texts(c.seed_file, cfg.tasks, c.seed)[: c.max_positives]
 
         def train(pos: np.ndarray, neg: np.ndarray, it: int, it_dir: Path) -> Path:
             path = it_dir / ("model.ftz" if c.quantize else "model.bin")
@@ -395,7 +436,7 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
         "documents_per_second_per_core": round(n / elapsed / cores, 2) if elapsed > 0 else None,
     }
     if labels:
-        stats.update(_evaluate_labels(labels, url_keys, collected, ~url_keep, near_removed, contaminated))
+        stats.update(_evaluate_labels(labels, url_keys, collected, ~url_keep, near_removed, contaminated, kept_copy))
     atomic_write_json(out / "stats.json", stats)
     write_report(out, stats)
     log.info("corpus: %d -> %d documents, %d tokens, %d iteration(s), stopped by %s; %.1f documents/s per core",

@@ -286,7 +286,8 @@ def run_recall_loop(
                 "budget_tokens": int(budget),
                 "documents": int(collected.sum()),
                 "tokens": int(pool.tokens[collected].sum()),
-                "overlap_with_previous": None,
+                "overlap_with_previous": (round(overlap_with_previous(collected, previous), 6)
+                                          if previous is not None else None),
                 "math_domains": doms,
                 "domains_found": len(doms),
                 "paths_proposed": len(props),
@@ -301,7 +302,6 @@ def run_recall_loop(
                 "seed_next": np.flatnonzero(new_seed).tolist(),
             })
         ov = overlap_with_previous(collected, previous)
-        stats["overlap_with_previous"] = round(ov, 6) if previous is not None else None
         first_iter[(first_iter == 0) & collected] = it
         history.append(stats)
         progress(f"iteration {it}: {stats['documents']} pages, {stats['tokens']} tokens, "

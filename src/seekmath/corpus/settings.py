@@ -38,7 +38,7 @@ class CorpusConfig:
 
     # --- seed of iteration 1 (paper: OpenWebMath). Either URL prefixes inside the crawl, or a file ---
     seed_prefixes: list[str] = field(default_factory=list)  # e.g. ["mathqa.example/questions/"] (normalised URL prefixes)
-    seed_file: str = ""  # jsonl/parquet with a `text` field (an OpenWebMath-like sample)
+    seed_file: str = ""  # jsonl/parquet with a `text` field (an OpenWebMath-like sample), or synthetic:N
 
     # --- recall loop (§1.3-1.5) ---
     max_iterations: int = 4
@@ -56,6 +56,7 @@ class CorpusConfig:
     # --- dedup (§1.2) ---
     url_dedup: bool = True
     near_dedup: bool = True
+    dedup_keep: str = "canonical"  # which copy survives: canonical (no query, larger site, shorter URL) | first
     minhash_shingle: int = 5  # word shingles
     minhash_bands: int = 14  # LSH bands x rows = signature length (datatrove's default 14 x 8)
     minhash_rows: int = 8
