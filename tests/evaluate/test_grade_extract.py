@@ -25,7 +25,11 @@ CASES = [
     ("所以答案是 5。", None, "5"),
     ("We have 1,000 apples and 3 pears, total 1,003", None, "1003"),
     ("the temperature fell to -3.5 degrees", None, "-3.5"),
-    ("no digits here", None, None),
+    ("there are no digits in this sentence", None, None),
+    # bare answers (a whole response that is an answer)
+    ("$10-4 n$", None, "10-4 n"),
+    ("all real numbers", None, "all real numbers"),
+    ("\\(x^2\\)", None, "x^2"),
     ("", None, None),
     # few-shot continuations are cut
     ("48/2 = 24. The answer is 24.\n\nQ: Another question? A: The answer is 7.", "gsm8k", "24"),

@@ -39,12 +39,22 @@ def test_pathological_inputs_return_within_the_limit(name, pred, gold, allowed):
         assert "timeout" in v.reason
 
 
+def test_soft_timeout_keeps_the_worker_warm():
+    pool = shared_pool()
+    pool.wait_all_ready(120)
+    before = {w.proc.pid for w in pool._all}
+    v = grade("\\boxed{10^{10^{10^{10^{10}}}}}", "5", timeout=0.5)
+    assert v.verdict == "unverifiable" and "timeout" in v.reason
+    assert {w.proc.pid for w in pool._all} == before
+
+
 def test_worker_is_really_killed_and_replaced():
     pool = shared_pool()
     pool.wait_all_ready(120)
     before = {w.proc.pid for w in pool._all}
-    v = grade("\\boxed{10^{10^{10^{10^{10}}}}}", "5", timeout=0.3)
-    assert v.verdict == "unverifiable"
+    # soft limit off: only the parent's hard deadline can stop this one
+    reply = pool.run({"mode": "strict", "pred": "10^{10^{10^{10^{10}}}}", "gold": "5", "soft_timeout": 0}, 0.5)
+    assert reply["verdict"] == "unverifiable" and "timeout" in reply["reason"]
     after = {w.proc.pid for w in pool._all}
     gone = before - after
     assert len(gone) == 1 and len(after) == len(before)
@@ -113,7 +123,7 @@ def test_cli_rejects_malformed_line_with_its_number(tmp_path):
 def test_cli_output_fields_and_summary(tmp_path):
     inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     rows = [{"id": "a", "response": "so \\boxed{7}", "gold": "7", "extra": 1},
-            {"id": "b", "response": "no idea", "gold": "\\frac{1}{2}"},
+            {"id": "b", "response": "I have no idea how to solve this one", "gold": "\\frac{1}{2}"},
             {"id": "c", "response": "\\boxed{A}", "gold": "B", "bench": "sat"}]
     inp.write_text("".join(json.dumps(r) + "\n" for r in rows))
     res = subprocess.run([sys.executable, "-m", "seekmath.cli", "grade", "--input", str(inp), "--output", str(out),

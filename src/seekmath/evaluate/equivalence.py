@@ -73,7 +73,7 @@ def _balanced(s: str) -> bool:
 
 def normalize(s: str) -> str:
     """Presentation-only normalisation; never changes the mathematical value of an answer."""
-    s = _strip_wrappers(str(s))
+    s = _strip_wrappers(str(s).strip().rstrip("."))
     s = s.replace("\n", " ").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
     s = _LEFT_RIGHT.sub("", s)
     whole_text = _WHOLE_TEXT.fullmatch(s.strip())
@@ -83,7 +83,8 @@ def normalize(s: str) -> str:
     s = s.replace("{,}", ",").replace("\\%", "%").replace("\\$", "").replace("\\infin", "\\infty")
     s = _DEGREES.sub("", s)
     s = _TIME_OF_DAY.sub(lambda m: f"{int(m.group(1))}:{m.group(2)}" + (m.group(3) or "").lower(), s)
-    s = re.sub(r"^\s*\\?\$", "", s)
+    if s.count("$") == 1:  # a dollar amount "$5", not a math span
+        s = re.sub(r"^\s*\\?\$", "", s)
     s = _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), s) if _looks_numeric_list_free(s) else s
     m = _TRAILING_UNIT.match(s)
     if m and m.group(1).strip():
@@ -319,7 +320,18 @@ def warm_up() -> None:
     mv_grader.sympy_numeric_eq = numeric_eq_with_relative_check
     configs = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
     _MV = (parse, verify, configs)
-    heavy_equal("\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt 3}{2}")
+    # touch the code paths sympy imports lazily (each costs 0.1-0.4 s on its first use), so the
+    # first real item of each kind is not the one that pays for it
+    for pred, gold in _WARM_UP_PAIRS:
+        heavy_equal(pred, gold)
+
+
+_WARM_UP_PAIRS = [
+    ("\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt 3}{2}"), ("(3,\\pi/2)", "(3, \\frac{\\pi}{2})"), ("x^2+2x+1", "(x+1)^2"),
+    ("2^{-60}", "2^{-61}"), ("[1,2)", "[1,2]"),
+    ("\\begin{pmatrix}1\\\\2\\end{pmatrix}", "\\begin{pmatrix}1\\\\3\\end{pmatrix}"), ("y=2x+1", "y=1+2x"),
+    ("\\{1,2\\}", "\\{2,1\\}"), ("3+4i", "4i+3"),
+]
 
 
 # digits of the decimal literals on each side of the current comparison (set by heavy_equal)

@@ -12,7 +12,8 @@ occurrence wins (models restate and correct themselves):
    it is preferred).
 4. GSM8K's "#### X".
 5. Chinese "答案是 X" / "答案为 X".
-6. The last number in the text (thousands separators removed: "1,000" -> "1000").
+6. A bare answer: the whole response when it is one math span (`$10-4n$`) or at most 3 words.
+7. The last number in the text (thousands separators removed: "1,000" -> "1000").
 
 Few-shot continuations are cut first: a base model keeps writing the next exemplar, so everything
 from the next "Problem:" / "Q:" / "问题" header on is dropped (per benchmark, as its prompt has it).
@@ -84,7 +85,7 @@ def last_number(text: str) -> str | None:
 
 
 def extract_generic(response: str) -> str | None:
-    """Anchors 1-6 of the module docstring."""
+    """Anchors 1-7 of the module docstring."""
     m = list(_MINERVA.finditer(response))
     if m:
         return _clean(m[-1].group(1))
@@ -103,7 +104,23 @@ def extract_generic(response: str) -> str | None:
     m = list(_ZH_ANSWER.finditer(response))
     if m:
         return _clean(_sentence_answer(m[-1].group(1)))
+    bare = _bare_answer(response)
+    if bare is not None:
+        return bare
     return last_number(response)
+
+
+def _bare_answer(response: str) -> str | None:
+    """A response that IS an answer (one math span, or at most 3 words): taken whole, not its last number."""
+    s = response.strip().rstrip(".").strip()
+    if not s or len(s) > 200:
+        return None
+    m = _MATH_SPAN.fullmatch(s)
+    if m:
+        return _clean(next(g for g in m.groups() if g is not None))
+    if "$" not in s and "\\(" not in s and len(re.findall(r"[A-Za-z]{2,}", re.sub(r"\\[a-zA-Z]+", "", s))) <= 3:
+        return _clean(s)
+    return None
 
 
 def _extract_choice(response: str) -> str | None:

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from seekmath.evaluate import deepseek_compat
-from seekmath.evaluate.equivalence import fast_equal
+from seekmath.evaluate.equivalence import fast_equal, normalize
 from seekmath.evaluate.extract import extract_answer
 from seekmath.evaluate.grade_workers import shared_pool
 
@@ -84,7 +84,10 @@ def grade(response: str, gold: str, *, mode: str = "strict", bench: str | None =
         return Verdict("unverifiable", "empty gold answer", None)
     if mode == "deepseek":
         return _grade_deepseek(str(response or ""), str(gold), bench, question, timeout, started)
-    pred = extract_answer(str(response or ""), bench=bench)
+    response = str(response or "")
+    if len(response) <= 20_000 and normalize(response) == normalize(str(gold)):  # a bare answer equal to the gold
+        return Verdict("correct", "identical after normalisation", extract_answer(response, bench=bench) or response.strip())
+    pred = extract_answer(response, bench=bench)
     if pred is None:
         return Verdict("incorrect", "no answer found in the response", None)
     verdict, reason = compare(pred, str(gold), bench=bench, timeout=timeout, started=started)

@@ -65,6 +65,9 @@ class _Worker:
 
     def ask(self, request: dict, timeout: float) -> dict | None:
         """Send one request; the reply, or None when the deadline passed (the caller kills us)."""
+        # the worker interrupts itself a little earlier (SIGALRM, stays warm); we kill it at the deadline
+        # (a caller may pass "soft_timeout": 0 to switch the soft limit off, e.g. to test the hard kill)
+        request = {"soft_timeout": max(0.005, timeout - min(0.1, 0.2 * timeout)), **request}
         self.proc.stdin.write(json.dumps(request).encode() + b"\n")
         self.proc.stdin.flush()
         line = self._read_line(time.monotonic() + timeout)
