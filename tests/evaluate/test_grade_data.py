@@ -78,3 +78,14 @@ def test_cot100_label_errors_are_graded_correct_with_the_unmangled_gold():
         r = rows[idx]
         assert grade(r["code"][j], r["answer"], timeout=5.0).correct is right  # `answer` = unmangled gold
         assert r["score"][j] is not right
+
+
+@needs_data
+def test_cot100_deepseek_mode_disagrees_only_on_the_label_errors():
+    disagreements = set()
+    for r in _cot_rows():
+        for j, (resp, label) in enumerate(zip(r["code"], r["score"])):
+            v = grade(resp, r["answer"], mode="deepseek", bench="math", question=r["question"], timeout=5.0)
+            if v.correct != label:
+                disagreements.add((r["idx"], j))
+    assert disagreements == set(LABEL_ERRORS)

@@ -135,3 +135,19 @@ def test_cli_output_fields_and_summary(tmp_path):
     assert got[0]["pred"] == "7" and got[1]["pred"] is None and got[2]["pred"] == "A"
     assert all(g["reason"] for g in got)
     assert "graded 3 items" in res.stderr and "correct 1" in res.stderr
+
+
+def test_grading_in_a_forked_child_uses_its_own_workers():
+    import multiprocessing as mp
+
+    assert grade("\\boxed{\\sqrt{8}}", "2\\sqrt{2}").correct  # parent pool in use
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:  # daemonic worker processes: multiprocessing children cannot have children
+        got = pool.apply(_grade_in_child)
+    assert got == ["correct", "incorrect"]
+    assert grade("\\boxed{x^2+2x+1}", "(x+1)^2").correct  # parent pool unharmed
+
+
+def _grade_in_child():
+    return [grade("\\boxed{\\sqrt{12}}", "2\\sqrt{3}", timeout=30).verdict,
+            grade("\\boxed{\\sqrt{12}}", "3\\sqrt{2}", timeout=30).verdict]

@@ -16,7 +16,10 @@ Time limit: cheap rules run in-process; anything needing sympy/math-verify runs 
 
 from __future__ import annotations
 
+import json
+import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -26,6 +29,29 @@ from seekmath.evaluate.extract import extract_answer
 from seekmath.evaluate.grade_workers import shared_pool
 
 MODES = ("strict", "deepseek")
+
+# Worker results are memoised: maj@k and RL groups grade the same (pred, gold) pair many times.
+# Only decided verdicts are kept (a timeout may succeed on a less loaded machine).
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 100_000
+
+
+def _worker_verdict(request: dict, timeout: float) -> tuple[str, str]:
+    key = json.dumps(request, sort_keys=True)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    reply = shared_pool().run(request, timeout)
+    result = (reply["verdict"], reply["reason"])
+    if result[0] != "unverifiable":
+        with _CACHE_LOCK:
+            _CACHE[key] = result
+            if len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return result
 
 
 @dataclass
@@ -56,8 +82,7 @@ def compare(pred: str, gold: str, *, bench: str | None = None, timeout: float = 
     decided = fast_equal(pred, gold, bench)
     if decided is not None:
         return decided
-    reply = shared_pool().run({"mode": "strict", "pred": pred, "gold": gold}, _budget(timeout, started))
-    return reply["verdict"], reply["reason"]
+    return _worker_verdict({"mode": "strict", "pred": pred, "gold": gold}, _budget(timeout, started))
 
 
 def _grade_deepseek(response: str, gold: str, bench: str | None, question: str | None, timeout: float,
@@ -70,9 +95,9 @@ def _grade_deepseek(response: str, gold: str, bench: str | None, question: str |
         return Verdict("correct" if ok else "incorrect", "deepseek rules" if ok else "deepseek: not equal", shown)
     except deepseek_compat.NeedsSympy:
         pass
-    reply = shared_pool().run({"mode": "deepseek", "pred": pred, "gold": gold_prepared, "bench": bench},
-                             _budget(timeout, started))
-    return Verdict(reply["verdict"], reply["reason"], shown)
+    verdict, reason = _worker_verdict({"mode": "deepseek", "pred": pred, "gold": gold_prepared, "bench": bench},
+                                      _budget(timeout, started))
+    return Verdict(verdict, reason, shown)
 
 
 def grade(response: str, gold: str, *, mode: str = "strict", bench: str | None = None,
@@ -104,8 +129,7 @@ def answers_equal(a: str, b: str, mode: str = "strict", timeout: float = 1.0) ->
         try:
             return deepseek_compat.is_correct(sa, sb, allow_sympy=False)
         except deepseek_compat.NeedsSympy:
-            reply = shared_pool().run({"mode": "deepseek", "pred": sa, "gold": sb, "bench": None}, 0.95 * timeout)
-            return reply["verdict"] == "correct"
+            return _worker_verdict({"mode": "deepseek", "pred": sa, "gold": sb, "bench": None}, 0.95 * timeout)[0] == "correct"
     return compare(str(a), str(b), timeout=timeout)[0] == "correct"
 
 

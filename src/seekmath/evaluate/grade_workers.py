@@ -103,6 +103,7 @@ class WorkerPool:
         self._all: list[_Worker] = []
         self._cond = threading.Condition()
         self._closed = False
+        self.owner_pid = os.getpid()  # a forked child must not share these pipes (see shared_pool)
         for _ in range(self.size):
             self._spawn()
 
@@ -167,6 +168,8 @@ class WorkerPool:
         return all(w.wait_ready(max(0.0, deadline - time.monotonic())) for w in workers)
 
     def close(self) -> None:
+        if self.owner_pid != os.getpid():
+            return
         with self._cond:
             self._closed = True
             workers, self._all, self._idle = list(self._all), [], []
@@ -182,7 +185,8 @@ def shared_pool(min_size: int = 2) -> WorkerPool:
     """The process-wide pool (created on first use, grown to `min_size`, closed at exit)."""
     global _POOL
     with _POOL_LOCK:
-        if _POOL is None or _POOL._closed:
+        if _POOL is None or _POOL._closed or _POOL.owner_pid != os.getpid():
+            # (after a fork the inherited pool belongs to the parent: start our own, leave theirs alone)
             _POOL = WorkerPool(min_size)
             atexit.register(_POOL.close)
         else:
