@@ -136,3 +136,18 @@ def test_answers_equal_for_vote_buckets():
     assert not answers_equal("3", "4")
     assert not answers_equal(None, "4")
     assert answers_equal("50", "0.5", mode="deepseek") and not answers_equal("50", "0.5")
+
+
+# Reward-hacking probes (strict mode): hedged / multiple answers never match a single gold.
+HEDGES = [
+    ("5 or 6", "5", X), ("5, 6", "5", X), ("x=5 \\text{ or } x=6", "5", X), ("5 \\text{ and } 6", "5", X),
+    ("1,2,3,4,5,6,7,8,9,10", "3", X), ("\\pm 5", "5", X), ("5x", "5", X), ("x", "5", X), ("\\infty", "5", X),
+    ("5.00001", "5", X), ("4.99999999999", "5", X), ("3", "3.0000000001", X), ("0.333", "1/3", X),
+    ("\\frac{1}{0}", "5", X), ("\\text{five}", "5", X),
+    ("\\sqrt{25}", "5", C), ("5!", "120", C), ("1e3", "1000", C), ("\\emptyset", "\\varnothing", C), ("e", "2.718281828", C),
+]
+
+
+@pytest.mark.parametrize("pred,gold,expected", HEDGES)
+def test_hedged_answers_are_not_rewarded(pred, gold, expected):
+    assert grade(f"\\boxed{{{pred}}}", gold, timeout=5.0).verdict == expected

@@ -80,6 +80,7 @@ def normalize(s: str) -> str:
     if whole_text:
         s = whole_text.group(1)
     s = _SPACES.sub(" ", s)
+    s = s.replace("\\varnothing", "\\emptyset").replace("\\{\\}", "\\emptyset").replace("\\{ \\}", "\\emptyset")
     s = s.replace("{,}", ",").replace("\\%", "%").replace("\\$", "").replace("\\infin", "\\infty")
     s = _DEGREES.sub("", s)
     s = _TIME_OF_DAY.sub(lambda m: f"{int(m.group(1))}:{m.group(2)}" + (m.group(3) or "").lower(), s)
@@ -288,7 +289,7 @@ def fast_equal(pred: str, gold: str, bench: str | None = None) -> tuple[str, str
     if pn is not None and gn is not None:
         ok, why = numbers_equal(pn, gn)
         return ("correct" if ok else "incorrect"), why
-    if gn is not None and pn is None and re.fullmatch(r"[-+]?[\d.,]+\s*%?|[A-Za-z ]+", p):
+    if gn is not None and pn is None and re.fullmatch(r"[-+]?[\d.,]+\s*%?|[A-Za-z]{2,}(?: [A-Za-z]+)*", p):
         return "incorrect", "prediction is not a number"
     return None
 

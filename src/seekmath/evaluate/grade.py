@@ -17,6 +17,7 @@ Time limit: cheap rules run in-process; anything needing sympy/math-verify runs 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -147,7 +148,7 @@ def grade_batch(items: list[dict], *, mode: str = "strict", timeout: float = 1.0
                      timeout=timeout)
 
     if workers and workers > 1:
-        shared_pool(workers)
+        shared_pool(min(workers, max(2, os.cpu_count() or 2)))  # more threads than processes is fine
         with ThreadPoolExecutor(workers) as ex:
             return list(ex.map(one, items))
     return [one(it) for it in items]
