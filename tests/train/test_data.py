@@ -143,10 +143,10 @@ def test_sft_format_uses_the_paper_suffixes(smoke_cfg):
 
 def test_sft_files_gsm8k_style_and_prompt_completion(tmp_path, smoke_cfg):
     f = tmp_path / "gsm.jsonl"
-    f.write_text(json.dumps({"question": "What is 2+3?", "answer": "2+3=5\n#### 5"}) + "\n")
+    f.write_text(json.dumps({"question": "What is 2+3?", "answer": "2+3=<<2+3=5>>5\n#### 5"}) + "\n")
     (ex,) = load_sft_examples(str(f), smoke_cfg)
     assert ex.prompt == "User: What is 2+3?" + COT_SUFFIX + "\n\nAssistant:"
-    assert ex.completion.endswith("The answer is \\boxed{5}.")
+    assert ex.completion == " 2+3=5\nThe answer is \\boxed{5}."
     g = tmp_path / "pc.jsonl"
     g.write_text(json.dumps({"prompt": "User: hi\n\nAssistant:", "completion": " hello"}) + "\n")
     assert load_sft_examples(str(g), smoke_cfg)[0].completion == " hello"

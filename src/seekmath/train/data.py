@@ -27,6 +27,7 @@ import gzip
 import json
 import logging
 import random
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -463,7 +464,7 @@ def _problem_example(p) -> Example:
     """A problem record (question/answer/solution) -> CoT example; a solution lacking \\boxed gets the answer line."""
     from seekmath.models import COT_SUFFIX, chat_example
 
-    sol = (p.solution or "").strip()
+    sol = re.sub(r"<<[^<>]*>>", "", (p.solution or "")).strip()  # GSM8K's calculator annotations
     if "\\boxed" not in sol:
         sol = (sol + "\n" if sol else "") + f"The answer is \\boxed{{{p.answer}}}."
     prompt, completion = chat_example(p.question + COT_SUFFIX, sol)

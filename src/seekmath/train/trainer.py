@@ -246,13 +246,15 @@ def build_streams(cfg, kind: str, tokenizer, tcfg, data_items: list[str], source
     for spec, _w in parse_data_spec(data_items):
         examples.extend(load_sft_examples(spec, cfg, tcfg.formats, n=n, split="train", seed=tcfg.seed))
     train = tokenize_examples(examples, tokenizer, tcfg.seq_len)
-    stream = PackedSFTStream(train, tcfg.seq_len, pad_id, seed=tcfg.seed, doc_isolation=tcfg.doc_isolation)
-    # held out: the synthetic test split when training on synthetic data, else the last examples' share
+    # held out: the synthetic test split when training on synthetic data, else a share of the examples
+    # (at most eval_documents, at most 10%) that training then never sees
     if any(spec == "synthetic" for spec, _ in parse_data_spec(data_items)):
         held = load_sft_examples("synthetic", cfg, tcfg.formats, n=tcfg.eval_documents, split="test", seed=tcfg.seed)
         held_tok = tokenize_examples(held, tokenizer, tcfg.seq_len)
     else:
-        held_tok = train[-min(tcfg.eval_documents, max(1, len(train) // 10)):]
+        k = min(tcfg.eval_documents, len(train) // 10)
+        held_tok, train = (train[-k:], train[:-k]) if k else ([], train)
+    stream = PackedSFTStream(train, tcfg.seq_len, pad_id, seed=tcfg.seed, doc_isolation=tcfg.doc_isolation)
     return stream, sft_eval_rows(held_tok, tcfg.seq_len, pad_id, tcfg.eval_sequences, tcfg.doc_isolation)
 
 
@@ -381,7 +383,9 @@ def _train(cfg, kind, tcfg, out_dir, dist, model_path, data, resume) -> Path:
         base = _init_model_dir(cfg, out_dir, dist, tokenizer_sample(cfg, sources) if sources else None)
     source = ckpt or base
     tokenizer = load_tokenizer(source)
-    model = load_model(source, dtype=cfg.model.dtype, device=str(device))
+    # fp32 master weights whatever model.dtype says: AdamW on bf16 weights loses small updates;
+    # bf16 compute comes from autocast (precision: bf16)
+    model = load_model(source, dtype="float32", device=str(device))
     model.config.use_cache = False
     if tcfg.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
