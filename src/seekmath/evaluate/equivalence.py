@@ -37,8 +37,10 @@ _LEFT_RIGHT = re.compile(r"\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])\.?")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree\b")
 _THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+)(?![\d])")
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
-_TRAILING_UNIT = re.compile(r"^(.*?[\d}])\s*\\(?:text|mbox|mathrm)\s*\{\s*[A-Za-z][A-Za-z .]*\}(?:\s*\^\s*\{?\d\}?)?$")
-_TRAILING_WORDS = re.compile(r"^([-+]?[\d.]+(?:\s*/\s*\d+)?)\s+(?:[A-Za-z]{2,}\.?\s*)+(?:\^\s*\{?\d\}?)?$")
+# (a unit word is any word but a connective: "5 \\text{ or } 6" / "5 or six" must stay hedged answers)
+_NOT_CONNECTIVE = r"(?!(?:or|and|either|nor|not|plus|minus|times|over)\b)"
+_TRAILING_UNIT = re.compile(r"^(.*?[\d}])\s*\\(?:text|mbox|mathrm)\s*\{\s*" + _NOT_CONNECTIVE + r"[A-Za-z][A-Za-z .]*\}(?:\s*\^\s*\{?\d\}?)?$")
+_TRAILING_WORDS = re.compile(r"^([-+]?[\d.]+(?:\s*/\s*\d+)?)\s+(?:" + _NOT_CONNECTIVE + r"[A-Za-z]{2,}\.?\s*)+(?:\^\s*\{?\d\}?)?$")
 # clock times: "4:30 \\text{ p.m.}", "4:30pm", "04:30 PM" -> "4:30p"
 _TIME_OF_DAY = re.compile(r"\b(\d{1,2}):(\d{2})\s*(?:\\(?:text|mbox|mathrm)\s*\{\s*)?(?:([apAP])\.?\s*[mM]?\.*\s*\}?\.*)?$")
 _WHOLE_TEXT = re.compile(r"\\(?:text|textbf|textit|mbox|mathrm)\s*\{([^{}]*)\}")
@@ -222,6 +224,7 @@ def numbers_equal(p: Num, g: Num) -> tuple[bool, str]:
 # fast in-process decision
 # ----------------------------------------------------------------------------------------------------
 
+_HEDGE = re.compile(r"\\(?:text|mbox|mathrm|textbf)\s*\{[^{}]*?\b(or|either|nor|more|less|least|most|than|not|between)\b[^{}]*\}")
 _CHOICE = re.compile(r"\(?\s*([A-Ea-e])\s*\)?")
 _PRED_CHOICE = re.compile(r"^\(?\s*([A-E])\s*(?:\)|\.|:|$|\s)")
 _ASSIGN_LHS = re.compile(r"^\s*(?:[A-Za-z](?:_\{?\w+\}?)?|\\[a-zA-Z]+(?:_\{?\w+\}?)?)\s*=\s*(?!=)")
@@ -255,6 +258,10 @@ def fast_equal(pred: str, gold: str, bench: str | None = None) -> tuple[str, str
         return "incorrect", "empty prediction"
     if p == g:
         return "correct", "identical after normalisation"
+    # hedges hidden in text ("5 \\text{ or more}"): math-verify drops \\text{...} as if it were a unit
+    hedge = _HEDGE.search(p)
+    if hedge and not _HEDGE.search(g):
+        return "incorrect", f"hedged answer ({hedge.group(1)!r})"
     # clock times
     tp, tg = re.fullmatch(r"(\d{1,2}:\d{2})([ap]?)", p), re.fullmatch(r"(\d{1,2}:\d{2})([ap]?)", g)
     if tp and tg:
