@@ -53,6 +53,10 @@ def training_lines(positives: Iterable[str], negatives: Iterable[str], seed: int
     return lines
 
 
+def _train_in_fresh_process(kwargs: dict) -> str:
+    return str(train_classifier(**kwargs, isolate=False))
+
+
 def train_classifier(
     positives: Sequence[str],
     negatives: Sequence[str],
@@ -69,8 +73,37 @@ def train_classifier(
     seed: int = 0,
     quantize: bool = False,
     quantize_cutoff: int = 200_000,
+    isolate: bool = True,
 ) -> Path:
-    """Train the math-vs-other fastText model and save it atomically to `out_path` (.bin, or .ftz if quantised)."""
+    """Train the math-vs-other fastText model and save it atomically to `out_path` (.bin, or .ftz if quantised).
+
+    `isolate=True` trains in a freshly spawned process whose glibc serves every large block from
+    zeroed mmap pages (`MALLOC_MMAP_THRESHOLD_`). Why: fastText 0.9.x initialises only `thread`
+    tenths of its input matrix (`DenseMatrix::uniform` fills one block of m*n/10 per thread) and
+    leaves the rest as returned by `new[]`. In a long-lived process that memory is often recycled
+    heap, so single-threaded training (the reproducible kind) starts from garbage: "Encountered NaN"
+    or different models from identical input. From zeroed pages the uninitialised rows start at 0
+    and training is bit-for-bit reproducible.
+    """
+    if isolate:
+        import multiprocessing as mp
+        import os as _os
+
+        kwargs = dict(positives=list(positives), negatives=list(negatives), out_path=str(out_path), dim=dim, lr=lr,
+                      word_ngrams=word_ngrams, min_count=min_count, epochs=epochs, bucket=bucket, loss=loss,
+                      threads=threads, seed=seed, quantize=quantize, quantize_cutoff=quantize_cutoff)
+        old = _os.environ.get("MALLOC_MMAP_THRESHOLD_")
+        _os.environ["MALLOC_MMAP_THRESHOLD_"] = str(128 * 1024)
+        try:
+            with mp.get_context("spawn").Pool(1) as pool:
+                path = Path(pool.apply(_train_in_fresh_process, (kwargs,)))
+        finally:
+            if old is None:
+                _os.environ.pop("MALLOC_MMAP_THRESHOLD_", None)
+            else:
+                _os.environ["MALLOC_MMAP_THRESHOLD_"] = old
+        _MODELS.pop(str(path), None)
+        return path
     import fasttext
 
     if not positives or not negatives:
