@@ -152,3 +152,16 @@ HEDGES = [
 @pytest.mark.parametrize("pred,gold,expected", HEDGES)
 def test_hedged_answers_are_not_rewarded(pred, gold, expected):
     assert grade(f"\\boxed{{{pred}}}", gold, timeout=5.0).verdict == expected
+
+
+def test_question_aware_form_checks():
+    q_frac = "What is the probability? Express your answer as a common fraction."
+    assert grade("\\boxed{\\frac{3}{4}}", "\\frac34", question=q_frac).correct
+    v = grade("\\boxed{0.75}", "\\frac34", question=q_frac)
+    assert v.verdict == "incorrect" and "fraction" in v.reason
+    assert grade("\\boxed{0.75}", "\\frac34").correct  # no question, no form demand
+    q_rad = "Find the length of the diagonal. Express your answer in simplest radical form."
+    assert grade("\\boxed{2\\sqrt{2}}", "2\\sqrt2", question=q_rad).correct
+    v = grade("\\boxed{\\sqrt{8}}", "2\\sqrt2", question=q_rad, timeout=5.0)
+    assert v.verdict == "incorrect" and "radical" in v.reason
+    assert grade("\\boxed{\\sqrt{8}}", "2\\sqrt2", timeout=5.0).correct

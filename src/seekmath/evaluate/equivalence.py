@@ -442,3 +442,30 @@ def heavy_equal(pred: str, gold: str) -> tuple[str, str]:
     if not any(not isinstance(x, str) for x in pp):
         return "unverifiable", "prediction does not parse"
     return "incorrect", "not equivalent"
+
+
+# ----------------------------------------------------------------------------------------------------
+# question-aware form checks (strict mode, only when the question is given)
+# ----------------------------------------------------------------------------------------------------
+
+_ASKS_FRACTION = re.compile(r"common fraction|as a fraction|fraction in (?:simplest|lowest) (?:form|terms)", re.I)
+_ASKS_RADICAL = re.compile(r"simplest radical form", re.I)
+_SQRT_INT = re.compile(r"\\sqrt\s*\{\s*(\d+)\s*\}")
+_DECIMAL_LITERAL = re.compile(r"(?<![\d.])\d*\.\d+")
+
+
+def form_violation(pred: str, question: str | None) -> str | None:
+    """The format the question demands and the (otherwise equal) prediction breaks, or None.
+
+    "Express your answer as a common fraction" rejects `0.75`; "in simplest radical form" rejects
+    `\\sqrt{8}` (a square factor left under the root). Other demands are not enforced."""
+    if not question:
+        return None
+    p = normalize(pred)
+    if _ASKS_FRACTION.search(question) and _DECIMAL_LITERAL.search(p):
+        return "question asks for a fraction, prediction is a decimal"
+    if _ASKS_RADICAL.search(question):
+        for n in map(int, _SQRT_INT.findall(p)):
+            if n < 10**12 and any(n % (k * k) == 0 for k in range(2, int(n**0.5) + 1)):
+                return f"question asks for simplest radical form, \\sqrt{{{n}}} is not simplified"
+    return None

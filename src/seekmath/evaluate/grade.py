@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from seekmath.evaluate import deepseek_compat
-from seekmath.evaluate.equivalence import fast_equal, normalize
+from seekmath.evaluate.equivalence import fast_equal, form_violation, normalize
 from seekmath.evaluate.extract import extract_answer
 from seekmath.evaluate.grade_workers import shared_pool
 
@@ -117,6 +117,10 @@ def grade(response: str, gold: str, *, mode: str = "strict", bench: str | None =
     if pred is None:
         return Verdict("incorrect", "no answer found in the response", None)
     verdict, reason = compare(pred, str(gold), bench=bench, timeout=timeout, started=started)
+    if verdict == "correct":
+        violation = form_violation(pred, question)
+        if violation and not form_violation(str(gold), question):  # trust a gold that breaks it itself
+            return Verdict("incorrect", violation, pred)
     return Verdict(verdict, reason, pred)
 
 
