@@ -56,8 +56,10 @@ def _strip_wrappers(s: str) -> str:
         changed = False
         s = s.strip()
         for a, b in _WRAPPERS:
-            if len(s) >= len(a) + len(b) and s.startswith(a) and s.endswith(b):
-                s, changed = s[len(a) : len(s) - len(b)], True
+            inner = s[len(a) : len(s) - len(b)]
+            # "$5$ and $6$" is two spans, not one: the delimiter must not occur inside
+            if len(s) >= len(a) + len(b) and s.startswith(a) and s.endswith(b) and a not in inner:
+                s, changed = inner, True
         for cmd in ("\\boxed", "\\fbox"):
             if s.startswith(cmd + "{") and s.endswith("}") and _balanced(s[len(cmd) + 1 : -1]):
                 s, changed = s[len(cmd) + 1 : -1], True
