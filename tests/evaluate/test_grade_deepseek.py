@@ -83,3 +83,14 @@ def test_per_benchmark_rules():
     assert grade(ocw, "2000", mode="deepseek", bench="ocw").correct is False
     assert grade("Final Answer: The final answer is 2000.01. I hope it is correct.", "2000", mode="deepseek",
                  bench="ocw").correct
+
+
+def test_strict_mode_fixes_benchmark_quirks():
+    # the same responses, graded strictly
+    assert grade("答案是：1/5。", "1/5", bench="cmath").correct
+    assert not grade("答案是：1/5。", "1/5", bench="cmath", mode="deepseek").correct  # DeepSeek's regex keeps "5"
+    assert grade("所以答案是 $5$;$10$", "$5$;$10$", bench="gaokao_mathcloze").correct
+    assert not grade("所以答案是 $10$;$5$", "$5$;$10$", bench="gaokao_mathcloze").correct  # blanks are ordered
+    assert grade("因此答案是 A 和 D", "AD", bench="gaokao_mathqa").correct
+    assert not grade("因此答案是 A", "AD", bench="gaokao_mathqa").correct
+    assert not grade("因此答案是 AD", "AD", bench="gaokao_mathqa", mode="deepseek").correct  # single-letter quirk

@@ -39,6 +39,8 @@ CASES = [
     ("Therefore \\boxed{C}", "mmlu_stem", "C"),
     ("The answer is (D) 12", "mmlu_stem", "D"),
     ("因此答案是 C", "gaokao_mathqa", "C"),
+    ("因此答案是 A、D", "gaokao_mathqa", "AD"),  # multi-select
+    ("答案是：1/5。", "cmath", "1/5"),
     # Chinese benchmarks
     ("小明有 3 个，答案是：12个。", "cmath", "12"),
     ("所以答案是 $\\frac{1}{2}$\n问题 7.  下一题", "gaokao_mathcloze", "\\frac{1}{2}"),

@@ -227,6 +227,7 @@ def numbers_equal(p: Num, g: Num) -> tuple[bool, str]:
 # ----------------------------------------------------------------------------------------------------
 
 _HEDGE = re.compile(r"\\(?:text|mbox|mathrm|textbf)\s*\{[^{}]*?\b(or|either|nor|more|less|least|most|than|not|between)\b[^{}]*\}")
+_MULTI_CHOICE = re.compile(r"[A-E](?:[\s,、;和及]*[A-E])*")
 _CHOICE = re.compile(r"\(?\s*([A-Ea-e])\s*\)?")
 _PRED_CHOICE = re.compile(r"^\(?\s*([A-E])\s*(?:\)|\.|:|$|\s)")
 _ASSIGN_LHS = re.compile(r"^\s*(?:[A-Za-z](?:_\{?\w+\}?)?|\\[a-zA-Z]+(?:_\{?\w+\}?)?)\s*=\s*(?!=)")
@@ -269,6 +270,11 @@ def fast_equal(pred: str, gold: str, bench: str | None = None) -> tuple[str, str
     if tp and tg:
         same = tp.group(1) == tg.group(1) and (tp.group(2) == tg.group(2) or not (tp.group(2) and tg.group(2)))
         return ("correct", "same time of day") if same else ("incorrect", "different time of day")
+    # multi-select choice answers (Gaokao-MathQA "AD"): compare the sets of letters
+    if bench in CHOICE_BENCHES and _MULTI_CHOICE.fullmatch(g) and len(set(re.findall(r"[A-E]", g))) > 1:
+        letters_p, letters_g = set(re.findall(r"[A-E]", p.upper())), set(re.findall(r"[A-E]", g))
+        ok = letters_p == letters_g
+        return ("correct", "same set of choice letters") if ok else ("incorrect", "different set of choice letters")
     # choice letters
     if (bench in CHOICE_BENCHES) or re.fullmatch(r"\(?[A-E]\)?", g):
         mg = _CHOICE.fullmatch(g)

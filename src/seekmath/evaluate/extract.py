@@ -36,6 +36,7 @@ _ANSWER_IS = re.compile(r"(?:[Tt]he (?:final |correct )?answer is|[Aa]nswer\s*:|
 _HASHES = re.compile(r"####\s*([^\n]+)")
 _ZH_ANSWER = re.compile(r"答案(?:是|为)\s*[:：]?\s*([^\n]+)")
 _NUMBER = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|-?\d+(?:\.\d+)?|-?\.\d+")
+_NUMBER_OR_FRACTION = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?%?")
 _MATH_SPAN = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
 _LETTER_FINAL = re.compile(r"final answer is\s*\(?\s*([a-e])\s*\)?(?![a-z])")
 _LETTER_ANY = re.compile(r"answer is\s*:?\s*\(?\s*([A-E])\s*\)?(?![a-zA-Z])")
@@ -158,14 +159,20 @@ def extract_answer(response: str, bench: str | None = None, mode: str = "strict"
     if mode != "strict":
         raise ValueError(f"unknown grading mode {mode!r} (expected 'strict' or 'deepseek')")
     response = _truncate(response, bench)
+    if bench == "gaokao_mathqa":  # may be multi-select: every letter after "答案是" ("AD", "A、D")
+        m = _ZH_ANSWER.search(response)
+        if m:
+            letters = "".join(dict.fromkeys(re.findall(r"[A-E]", m.group(1))))
+            if letters:
+                return letters
     if bench in CHOICE_BENCHES:
         return _extract_choice(response)
     if bench == "cmath":
         m = _ZH_ANSWER.search(response)
-        if m:
-            num = last_number(m.group(1).strip("：。"))
-            if num is not None:
-                return num
+        if m:  # the last number or fraction on the answer line ("答案是：1/5。", "答案是 12 个")
+            nums = _NUMBER_OR_FRACTION.findall(m.group(1).strip("：。"))
+            if nums:
+                return re.sub(r"\s+", "", nums[-1]).replace(",", "")
     if bench == "gaokao_mathcloze":
         m = _ZH_ANSWER.search(response)
         if m:

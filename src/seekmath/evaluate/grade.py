@@ -71,6 +71,10 @@ def _check_mode(mode: str) -> None:
         raise ValueError(f"unknown grading mode {mode!r}; expected one of {MODES}")
 
 
+def _split_blanks(s: str) -> list[str]:
+    return [piece.strip().strip("$").strip() for piece in s.split(";") if piece.strip().strip("$").strip()]
+
+
 def _budget(timeout: float, started: float) -> float:
     """Seconds left for the worker: the whole item (extraction included) stays within `timeout`."""
     return max(0.01, 0.95 * timeout - (time.monotonic() - started))
@@ -80,6 +84,16 @@ def compare(pred: str, gold: str, *, bench: str | None = None, timeout: float = 
             started: float | None = None) -> tuple[str, str]:
     """Strict comparison of an already-extracted prediction with a gold answer -> (verdict, reason)."""
     started = time.monotonic() if started is None else started
+    if bench == "gaokao_mathcloze" and ";" in gold:  # several blanks, in order: every one must match
+        golds, preds = _split_blanks(gold), _split_blanks(pred)
+        if len(golds) != len(preds):
+            return "incorrect", f"expected {len(golds)} answers separated by ';', got {len(preds)}"
+        results = [compare(p, g, timeout=timeout, started=started) for p, g in zip(preds, golds)]
+        for verdict in ("unverifiable", "incorrect"):
+            bad = [r for r in results if r[0] == verdict]
+            if bad:
+                return verdict, bad[0][1]
+        return "correct", "every blank matches"
     decided = fast_equal(pred, gold, bench)
     if decided is not None:
         return decided
