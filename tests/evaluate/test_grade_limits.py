@@ -151,3 +151,11 @@ def test_grading_in_a_forked_child_uses_its_own_workers():
 def _grade_in_child():
     return [grade("\\boxed{\\sqrt{12}}", "2\\sqrt{3}", timeout=30).verdict,
             grade("\\boxed{\\sqrt{12}}", "3\\sqrt{2}", timeout=30).verdict]
+
+
+def test_integer_answers_never_start_a_worker_process():
+    code = ("from seekmath.evaluate.grade import grade_batch; from seekmath.evaluate import grade_workers as gw; "
+            "vs = grade_batch([{'response': 'so \\\\boxed{1,000}', 'gold': '1000'}, {'response': '#### 7', 'gold': '8'}], "
+            "workers=2); print([v.verdict for v in vs], gw._POOL is None)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.stdout.strip() == "['correct', 'incorrect'] True", res.stderr

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from seekmath.evaluate import deepseek_compat
 from seekmath.evaluate.equivalence import fast_equal, form_violation, normalize
 from seekmath.evaluate.extract import extract_answer
-from seekmath.evaluate.grade_workers import shared_pool
+from seekmath.evaluate.grade_workers import reserve_pool_size, shared_pool
 
 MODES = ("strict", "deepseek")
 
@@ -166,7 +166,7 @@ def grade_batch(items: list[dict], *, mode: str = "strict", timeout: float = 1.0
                      timeout=timeout)
 
     if workers and workers > 1:
-        shared_pool(min(workers, max(2, os.cpu_count() or 2)))  # more threads than processes is fine
+        reserve_pool_size(min(workers, max(2, os.cpu_count() or 2)))  # more threads than processes is fine
         with ThreadPoolExecutor(workers) as ex:
             return list(ex.map(one, items))
     return [one(it) for it in items]

@@ -179,12 +179,25 @@ class WorkerPool:
 
 _POOL: WorkerPool | None = None
 _POOL_LOCK = threading.Lock()
+_WANTED_SIZE = 2
 
 
-def shared_pool(min_size: int = 2) -> WorkerPool:
+def reserve_pool_size(size: int) -> None:
+    """Ask for at least `size` workers, without starting any now: workers start on the first item that
+    needs sympy (integer-answer workloads such as GSM8K or the synthetic task never start one)."""
+    global _WANTED_SIZE
+    with _POOL_LOCK:
+        _WANTED_SIZE = max(_WANTED_SIZE, int(size))
+        pool = _POOL if _POOL is not None and not _POOL._closed and _POOL.owner_pid == os.getpid() else None
+    if pool is not None:
+        shared_pool(size)
+
+
+def shared_pool(min_size: int = 0) -> WorkerPool:
     """The process-wide pool (created on first use, grown to `min_size`, closed at exit)."""
     global _POOL
     with _POOL_LOCK:
+        min_size = max(min_size, _WANTED_SIZE)
         if _POOL is None or _POOL._closed or _POOL.owner_pid != os.getpid():
             # (after a fork the inherited pool belongs to the parent: start our own, leave theirs alone)
             _POOL = WorkerPool(min_size)
