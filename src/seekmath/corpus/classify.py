@@ -155,15 +155,20 @@ def load_model(path: str | Path):
     return _MODELS[key]
 
 
-def score_texts(model, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
-    """P(math) for each text (float32), predicted in batches of `batch_size` lines."""
-    out = np.zeros(len(texts), dtype=np.float32)
-    for start in range(0, len(texts), batch_size):
-        batch = [fasttext_text(t) for t in texts[start : start + batch_size]]
-        labels, probs = model.predict(batch, k=-1, threshold=0.0)
+def score_lines(model, lines: Sequence[str], batch_size: int = 1024) -> np.ndarray:
+    """P(math) for already-normalised lines (`fasttext_text`), predicted in batches of `batch_size`.
+
+    The pipeline normalises each page once at ingest and rescores the stored lines every iteration."""
+    out = np.zeros(len(lines), dtype=np.float32)
+    for start in range(0, len(lines), batch_size):
+        labels, probs = model.predict(list(lines[start : start + batch_size]), k=-1, threshold=0.0)
         for i, (labs, ps) in enumerate(zip(labels, probs)):
-            for lab, p in zip(labs, ps):
-                if lab == MATH_LABEL:
-                    out[start + i] = min(float(p), 1.0)
-                    break
+            j = labs.index(MATH_LABEL) if MATH_LABEL in labs else -1
+            if j >= 0:
+                out[start + i] = min(float(ps[j]), 1.0)
     return out
+
+
+def score_texts(model, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
+    """P(math) for raw texts: `fasttext_text` then `score_lines`."""
+    return score_lines(model, [fasttext_text(t) for t in texts], batch_size)

@@ -130,6 +130,9 @@ def step_ingest(task: dict) -> dict:
     sig = dedup.minhash_signatures(texts, num_perm=task["num_perm"], shingle=task["shingle"], seed=task["seed"])
     out = Path(task["out"])
     write_jsonl_gz(out.with_suffix(".jsonl.gz"), rows)
+    # the classifier's view of each page, normalised once here and rescored every recall iteration
+    atomic_write_bytes(out.with_suffix(".ft.txt.gz"),
+                       gzip_bytes("".join(classify.fasttext_text(t) + "\n" for t in texts).encode("utf-8")))
     write_npy(out.with_suffix(".sig.npy"), sig)
     atomic_write_json(out.with_suffix(".meta.json"), {"ids": [r["id"] for r in rows], "urls": [r["url"] for r in rows],
                                                       "url_keys": keys, "domains": domains, "tokens": tokens})
@@ -159,10 +162,11 @@ def step_decontam(task: dict) -> dict:
 
 def step_score(task: dict) -> dict:
     model = classify.load_model(task["model"])  # cached: one load per worker
-    texts = [d["text"] for d in read_jsonl_gz(Path(task["shard"]))]
-    scores = classify.score_texts(model, texts, batch_size=task["batch"])
+    with gzip.open(task["lines"], "rt", encoding="utf-8") as f:
+        lines = f.read().split("\n")[:-1]
+    scores = classify.score_lines(model, lines, batch_size=task["batch"])
     write_npy(Path(task["out"]), scores)
-    return {"documents": len(texts)}
+    return {"documents": len(lines)}
 
 
 def step_write(task: dict) -> dict:
@@ -371,7 +375,8 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
                 quantize_cutoff=c.quantize_cutoff)
 
         def score(model_path: Path, it: int) -> np.ndarray:
-            stasks = [{"name": t_["name"], "shard": str(shards[i]), "model": str(model_path), "batch": c.score_batch,
+            stasks = [{"name": t_["name"], "lines": str(docs_dir / f"{t_['name']}.ft.txt.gz"), "model": str(model_path),
+                       "batch": c.score_batch,
                        "out": str(model_path.parent / f"{t_['name']}.scores.npy")} for i, t_ in enumerate(tasks)]
             eng.run(f"score-iter{it}", step_score, stasks, model_path.parent / "done")
             return np.concatenate([np.load(st["out"]) for st in stasks])
