@@ -189,17 +189,25 @@ def evaluate_bench(engine, bench: str, cfg: EvalConfig, *, tasks_cfg=None, equal
 def evaluate_model(model_path, benches: list[str], cfg: EvalConfig, out_dir, *, tasks_cfg=None, model=None,
                    tokenizer=None, model_cfg=None) -> dict:
     """Evaluate one checkpoint on `benches`; writes samples.jsonl and summary.json to `out_dir` (contract)."""
+    _check(cfg)
+    out = Path(out_dir)
+    (out / "benches").mkdir(parents=True, exist_ok=True)
+    import torch
+
+    threads_before = torch.get_num_threads()
+    if cfg.threads:  # restored afterwards: a recipe may go on training with its own setting
+        torch.set_num_threads(cfg.threads)
+    try:
+        return _evaluate(model_path, benches, cfg, out, tasks_cfg, model, tokenizer, model_cfg)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _evaluate(model_path, benches, cfg, out, tasks_cfg, model, tokenizer, model_cfg) -> dict:
     from tqdm.auto import tqdm
 
     from seekmath.generate import make_engine
 
-    _check(cfg)
-    out = Path(out_dir)
-    (out / "benches").mkdir(parents=True, exist_ok=True)
-    if cfg.threads:
-        from seekmath.runs import set_threads
-
-        set_threads(cfg.threads)
     engine = None
     equal = None
     if cfg.vote == "equivalent":

@@ -9,7 +9,9 @@ forward pass itself, and a batch runs until its slowest row ends. This loop
 - drops finished rows from the batch (and from the KV cache) as they finish, and stops a batch as
   soon as every row is done (EOS, a stop string or the token budget);
 - samples with temperature and nucleus (top-p) filtering from one seeded `torch.Generator` per batch,
-  so the same prompts, settings and seed give the same completions.
+  so the same prompts, settings and seed give the same completions (for the same batch_size);
+- on CPU, decodes (one query token per row) with the eager attention kernel, which beats SDPA's CPU
+  flash kernel there; the prefill keeps the model's own implementation, which is restored afterwards.
 
 Greedy decoding (temperature 0) is argmax and matches `model.generate(do_sample=False)` token for
 token on the same padded batch (tested).
@@ -42,13 +44,15 @@ def sample_next(logits: torch.Tensor, temperature: float, top_p: float, generato
 class HFEngine:
     """`make_engine("hf", model, tokenizer, batch_size=64)`; see the package docstring for the contract."""
 
-    def __init__(self, model, tokenizer, *, batch_size: int = 64, show_progress: bool = False):
+    def __init__(self, model, tokenizer, *, batch_size: int = 64, show_progress: bool = False,
+                 decode_attention: str | None = "auto"):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.show_progress = show_progress
+        self.decode_attention = decode_attention  # "auto": eager on CPU; None: never switch
         eos = set()
         for source in (getattr(tokenizer, "eos_token_id", None), getattr(model.generation_config, "eos_token_id", None)):
             if isinstance(source, int):
@@ -63,6 +67,19 @@ class HFEngine:
     def update_weights(self, model) -> None:
         """The hf engine holds the live module; swapping it in is all there is to do."""
         self.model = model
+
+    def _decode_impl(self) -> str | None:
+        if self.decode_attention == "auto":
+            cpu = self.model.device.type == "cpu"
+            return "eager" if cpu and self._prefill_impl == "sdpa" else self._prefill_impl
+        return self.decode_attention or self._prefill_impl
+
+    def _set_attention(self, impl: str | None) -> None:
+        if impl is None or getattr(self.model.config, "_attn_implementation", None) == impl:
+            return
+        setter = getattr(self.model, "set_attn_implementation", None)
+        if setter is not None:
+            setter(impl)
 
     def _cache_kwarg(self) -> str:
         # transformers >= 5.2x names the KV cache argument `cache`; older models call it `past_key_values`.
@@ -89,6 +106,7 @@ class HFEngine:
         results: list[list[Completion | None]] = [[None] * n for _ in prompts]
         was_training = self.model.training
         self.model.eval()
+        self._prefill_impl = getattr(self.model.config, "_attn_implementation", None)
         try:
             chunks = [rows[i : i + self.batch_size] for i in range(0, len(rows), self.batch_size)]
             it = chunks
@@ -103,6 +121,7 @@ class HFEngine:
                 for (p, r), comp in zip(chunk, outs):
                     results[p][r] = comp
         finally:
+            self._set_attention(self._prefill_impl)
             if was_training:
                 self.model.train()
         if reps == 1 and n > 1:
@@ -130,10 +149,12 @@ class HFEngine:
 
         cache = _preallocated_cache(model, capacity=width + max_new_tokens)
         ckw = self._cache_kwarg()
+        self._set_attention(self._prefill_impl)
         out = model(input_ids=input_ids, attention_mask=attn, position_ids=position_ids, **{ckw: cache},
                     use_cache=True, logits_to_keep=1)
         logits = out.logits[:, -1, :]
         next_pos = position_ids[:, -1:] + 1
+        self._set_attention(self._decode_impl())
         if len(prompts_u) < B or row_map != list(range(B)):
             idx = torch.tensor(row_map, device=device)
             cache.batch_select_indices(idx)
