@@ -32,14 +32,22 @@ class VLLMEngine:
     def __init__(self, model, tokenizer=None, *, batch_size: int = 256, dtype: str = "auto",
                  gpu_memory_utilization: float = 0.85, max_model_len: int | None = None, seed: int = 0, **llm_kwargs):
         vllm = _require_vllm()
+        live = None
         if not isinstance(model, (str, os.PathLike)):
-            raise TypeError("make_engine('vllm', model): pass the model's path or hub id, not a loaded module")
+            # A loaded HF module (RL's policy): vLLM loads the checkpoint it came from, then takes its live weights.
+            live = model
+            model = getattr(getattr(model, "config", None), "_name_or_path", "") or getattr(model, "name_or_path", "")
+            if not model or not os.path.exists(str(model)):
+                raise TypeError("make_engine('vllm', model): pass the model's path or hub id, or a module loaded from "
+                                "a local checkpoint folder (save it first)")
         os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")  # keep the model reachable for update_weights
         self.path = str(model)
         self.llm = vllm.LLM(model=self.path, tokenizer=self.path, dtype=dtype, seed=seed,
                             gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len,
                             max_num_seqs=batch_size, enable_prefix_caching=True, **llm_kwargs)
         self.tokenizer = tokenizer or self.llm.get_tokenizer()
+        if live is not None:
+            self.update_weights(live)
 
     def generate(self, prompts, *, n=1, temperature=0.0, top_p=1.0, max_new_tokens=256, stop=None, seed=0):
         from vllm import SamplingParams
