@@ -63,10 +63,10 @@ def _weights(path):
 
 
 def test_resume_gives_identical_weights(tiny_model_dir, tmp_path):
-    """Interrupt at an iteration boundary (reference reset pending), resume, compare with a straight run."""
+    """Interrupt mid-iteration, resume (then cross the reference reset), compare with a straight run."""
     cfg = _cfg("rl.iterations=2", "rl.steps=2", "rl.save_every=1", "rl.eval_problems=0", "rl.lr=0.001", "rl.mu=2")
     straight = run_rl(cfg, tiny_model_dir, tmp_path / "a", progress=False)
-    stopped = run_rl(cfg, tiny_model_dir, tmp_path / "b", stop_after=2, progress=False)
+    stopped = run_rl(cfg, tiny_model_dir, tmp_path / "b", stop_after=1, progress=False)  # mid-iteration: the saved reference is used
     assert stopped.name == "checkpoints" and not (tmp_path / "b" / "final").exists()
     resumed = run_rl(cfg, tiny_model_dir, tmp_path / "b", resume=True, progress=False)
     wa, wb = _weights(straight), _weights(resumed)
@@ -87,3 +87,44 @@ def test_rft_family_runs(tiny_model_dir, tmp_path, algorithm):
     final = run_rl(cfg, tiny_model_dir, tmp_path / algorithm, progress=False)
     row = json.loads((tmp_path / algorithm / "metrics.jsonl").read_text().splitlines()[-1])
     assert (final / "model.safetensors").is_file() and row["kl"] == 0.0 and 0.0 <= row["accuracy"] <= 1.0
+
+
+@pytest.mark.parametrize("reward", ["orm", "prm"])
+def test_iterative_rl_with_reward_model(tiny_model_dir, tmp_path, reward):
+    """Algorithm 1 with a learned RM: round 0 trains it, iteration 2 continues it on fresh samples + replay."""
+    cfg = _cfg(f"rl.reward={reward}", "rl.iterations=2", "rl.steps=1", "rl.eval_problems=0", "rl.rm_train_prompts=3",
+               "rl.rm_samples_per_prompt=2", "rl.rm_rollouts_per_step=2")
+    final = run_rl(cfg, tiny_model_dir, tmp_path / reward, progress=False)
+    rows = [json.loads(line) for line in (tmp_path / reward / "metrics.jsonl").read_text().splitlines()]
+    assert [r["iteration"] for r in rows] == [0, 1]
+    assert rows[0]["rm_fresh"] > 0 and rows[1]["rm_examples"] > rows[1]["rm_fresh"]  # history replayed in round 2
+    assert rows[0]["kl"] == pytest.approx(0.0, abs=1e-6) and rows[1]["kl"] == pytest.approx(0.0, abs=1e-6)  # ref reset
+    for k in (0, 1):
+        assert (tmp_path / reward / "reward_model" / f"round-{k}" / "final").is_dir()
+    assert (final / "model.safetensors").is_file()
+
+
+def test_grouped_logprobs_equal_packed_with_gradients(tiny_model_dir):
+    """Prompt-once-per-group scoring gives the packed forward's log-probs and the same gradients."""
+    from seekmath.models import load_model
+    from seekmath.rl.rollout import GroupedRollout, grouped_logprobs, grouped_logprobs_nograd
+
+    model = load_model(tiny_model_dir, device="cpu")
+    prompts = [[1, 40, 41, 42, 43], [1, 50]]
+    comps = [[70, 71], [72, 73, 74, 75], [2], [80, 81, 82]]
+    owner = [0, 0, 1, 1]
+    ro = GroupedRollout(prompts, comps, owner, pad_id=0)
+    packed = pack([prompts[o] for o in owner], comps, pad_id=0)
+    lp_a, _ = completion_logprobs(model, packed, temperature=0.7)
+    (lp_a * packed.completion_mask).sum().backward()
+    g_a = {n: p.grad.clone() for n, p in model.named_parameters()}
+    model.zero_grad()
+    lp_b, _, mask = grouped_logprobs(model, ro, temperature=0.7)
+    assert torch.equal(mask, packed.completion_mask)
+    assert torch.allclose(lp_a[mask], lp_b[mask], atol=1e-5)
+    (lp_b * mask).sum().backward()
+    for n, p in model.named_parameters():
+        assert torch.allclose(g_a[n], p.grad, atol=1e-5), n
+    assert ro.group_slices(3) == [slice(0, 2), slice(2, 4)] and ro.group_slices(4) == [slice(0, 4)]
+    nog = grouped_logprobs_nograd(model, ro, 2, temperature=0.7)
+    assert torch.allclose(nog[mask], lp_a.detach()[mask], atol=1e-5)

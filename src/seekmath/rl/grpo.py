@@ -43,7 +43,7 @@ import torch
 
 from seekmath.rl.advantages import indicator_advantages, outcome_advantages, process_advantages
 from seekmath.rl.losses import AGGREGATIONS, aggregation_weights, grpo_loss
-from seekmath.rl.rollout import PackedBatch, batched_logprobs, completion_logprobs, pack
+from seekmath.rl.rollout import GroupedRollout, grouped_logprobs, grouped_logprobs_nograd
 
 log = logging.getLogger("seekmath.rl")
 
@@ -120,24 +120,34 @@ def make_rule_reward(mode: str = "strict"):
 
 
 class RewardModelSource:
-    """orm / prm rewards from rlfamily's RewardModel, plus its (continual) training for Algorithm 1."""
+    """orm / prm rewards from rlfamily's RewardModel, plus its (continual) training for Algorithm 1.
 
-    def __init__(self, cfg, tokenizer, out_dir: Path, rule):
+    Round k writes `out/reward_model/round-k/` (metrics, summary, `final/` = the RM); the replay
+    buffer of historical RM data lives in `out/reward_model/replay.json` (so a resumed run replays
+    the same history).
+    """
+
+    def __init__(self, cfg, tokenizer, out_dir: Path, rule, init_path: Path):
+        from seekmath.rl.reward_model import ReplayBuffer
+
         self.cfg, self.rl = cfg, cfg.rl
         self.kind = "outcome" if cfg.rl.reward == "orm" else "process"
         self.tok = tokenizer
-        self.dir = out_dir / "reward_model"
+        self.root = out_dir / "reward_model"
         self.rule = rule
+        self.init_path = Path(cfg.rl.rm.init) if cfg.rl.rm.init else init_path
         self.rm = None
-        from seekmath.rl.reward_model import ReplayBuffer
+        self.replay = ReplayBuffer(replay_ratio=self.rl.rm_replay_ratio, capacity=self.rl.rm.buffer_capacity, seed=self.rl.seed)
+        if (self.root / "replay.json").is_file():
+            self.replay = ReplayBuffer.load(self.root / "replay.json")
 
-        self.replay = ReplayBuffer(replay_ratio=self.rl.rm_replay_ratio)
-        self.data_path = out_dir / "reward_model_data.jsonl"
-
-    def load(self, path: Path) -> None:
+    def load(self, path: Path, device: str = "cpu") -> None:
         from seekmath.rl.reward_model import RewardModel
 
-        self.rm = RewardModel.load(path)
+        self.rm = RewardModel.load(path, device=device)
+
+    def load_round(self, k: int, device: str = "cpu") -> None:
+        self.load(self.root / f"round-{k}" / "final", device)
 
     def ready(self) -> bool:
         return self.rm is not None
@@ -149,38 +159,45 @@ class RewardModelSource:
         qs = [policy_prompt(p.question) for p in problems]
         outs = engine.generate(qs, n=self.rl.rm_samples_per_prompt, temperature=self.rl.temperature, top_p=self.rl.top_p,
                                max_new_tokens=self.rl.max_new_tokens, seed=seed)
-        prompts, responses, golds, probs = [], [], [], []
+        prompts, responses, probs = [], [], []
         for q, p, group in zip(qs, problems, outs):
             for c in group:
                 prompts.append(q)
                 responses.append(c.text)
-                golds.append(p.answer)
                 probs.append(p)
         if self.kind == "outcome":
-            labels = self.rule(responses, golds).tolist()
-            return [rmod.RMExample(prompt=q, response=r, label=float(y)) for q, r, y in zip(prompts, responses, labels)]
-        return rmod.math_shepherd_labels(engine, probs, responses, self.rl.rm_rollouts_per_step, prompts=prompts,
-                                         rule=self.rl.step_rule, max_new_tokens=self.rl.max_new_tokens,
-                                         temperature=self.rl.temperature, seed=seed)
+            labels = self.rule(responses, [p.answer for p in probs]).tolist()
+            return [rmod.RMExample(prompt=q, response=r, label=float(y), gold=str(p.answer))
+                    for q, r, y, p in zip(prompts, responses, labels, probs)]
+        return rmod.math_shepherd_labels(engine, probs, responses, self.rl.rm_rollouts_per_step, reward=self.rule, prompts=prompts,
+                                         rule=self.rl.step_rule, estimation=self.rl.rm.estimation, temperature=self.rl.temperature,
+                                         top_p=self.rl.top_p, max_new_tokens=self.rl.max_new_tokens, seed=seed)
 
-    def train(self, policy, engine, problems, seed: int, init_from=None) -> dict:
-        """(Continual) training round: new samples + `rm_replay_ratio` historical data (Algorithm 1)."""
+    def train(self, engine, problems, seed: int, round_k: int) -> dict:
+        """(Continual) training round k: fresh policy samples + `rm_replay_ratio` history (Algorithm 1)."""
         from seekmath.rl.reward_model import train_reward_model
 
         t0 = time.time()
         fresh = self._examples(engine, problems, seed)
         mixed = self.replay.mix(fresh)
+        base = self.rm if self.rm is not None else self.init_path
+        self.rm = train_reward_model(base, self.tok, mixed, self.kind, self.root / f"round-{round_k}", self.cfg, progress=False)
         self.replay.add(fresh)
-        base = self.rm if self.rm is not None else (init_from if init_from is not None else policy)
-        self.rm = train_reward_model(base, self.tok, mixed, self.kind, self.dir, self.cfg)
-        return {"rm_examples": len(mixed), "rm_fresh": len(fresh), "rm_seconds": round(time.time() - t0, 2)}
+        self.replay.save(self.root / "replay.json")
+        after = getattr(self.rm, "last_summary", {}).get("heldout_after", {})
+        return {"rm_examples": len(mixed), "rm_fresh": len(fresh), "rm_seconds": round(time.time() - t0, 2),
+                "rm_heldout_accuracy": after.get("accuracy"), "rm_heldout_auc": after.get("auc")}
 
     def outcome_scores(self, prompts, responses) -> torch.Tensor:
-        return self.rm.score_outcomes(prompts, responses).float().cpu()
+        return self.rm.score_outcomes(prompts, responses, batch_size=self.rl.rm.batch_size).float().cpu()
 
     def step_scores(self, prompts, responses, prompt_ids, response_ids):
-        scores = self.rm.score_steps(prompts, responses, rule=self.rl.step_rule)
+        scores = self.rm.score_steps(prompts, responses, rule=self.rl.step_rule, batch_size=self.rl.rm.batch_size)
         ends = [self.rm.step_end_tokens(pi, ri, r, self.rl.step_rule) for pi, ri, r in zip(prompt_ids, response_ids, responses)]
+        # the two segmentations come from the same rule; guard against a mismatch rather than mis-assign credit
+        for i, (s, e) in enumerate(zip(scores, ends)):
+            if len(s) != len(e):
+                raise RuntimeError(f"process reward: output {i} has {len(s)} step scores but {len(e)} step ends")
         return scores, ends
 
 
@@ -240,54 +257,53 @@ def greedy_accuracy(engine, problems, rule, max_new_tokens: int) -> float:
 # One GRPO step's training part (pure w.r.t. its inputs; used by run_rl and the TRL bench)
 
 
-def train_on_batch(policy, opt, batch: PackedBatch, advantages: torch.Tensor, *, ref_logp, rl, algorithm: str = "grpo") -> dict:
+def train_on_batch(policy, opt, rollout: GroupedRollout, advantages: torch.Tensor, *, ref_logp, rl, algorithm: str = "grpo") -> dict:
     """mu optimiser steps of eq. 3 on one sampled batch; returns diagnostics.
 
     ``advantages``: [N] (outcome) or [N, T] (process). For rft/online_rft they are I(o) and beta = 0.
+    Micro-batches hold whole groups (the prompt runs once per group); the aggregation weights come
+    from the whole batch, so the update does not depend on the micro-batch size.
     """
-    N = batch.num_rows
-    mask = batch.completion_mask
+    mask = rollout.completion_mask()
     weights = aggregation_weights(mask, rl.aggregation, max_len=rl.max_new_tokens)
     beta = rl.beta if algorithm == "grpo" else 0.0
-    mb = rl.micro_batch_size
+    slices = rollout.group_slices(rl.micro_batch_size)
     old_logp = None
     if rl.mu > 1:  # the sampling policy's log-probs, once, before the first update
-        old_logp = batched_logprobs(policy, batch, mb, rl.temperature)
+        old_logp = grouped_logprobs_nograd(policy, rollout, rl.micro_batch_size, rl.temperature)
     policy.train()
-    stats_acc = {"kl": 0.0, "clip_fraction": 0.0, "entropy": 0.0, "surrogate_loss": 0.0, "grad_norm": 0.0}
+    out = {"kl": 0.0, "clip_fraction": 0.0, "entropy": 0.0, "surrogate_loss": 0.0, "grad_norm": 0.0}
     n_tok = max(1, int(mask.sum()))
     for it in range(rl.mu):
         opt.zero_grad(set_to_none=True)
-        total_loss = 0.0
-        kl_sum = clip_sum = ent_sum = 0.0
-        for s in range(0, N, mb):
-            sl = slice(s, s + mb)
-            sub = batch.rows(sl)
-            T = sub.completion_width
-            logp, ent = completion_logprobs(policy, sub, rl.temperature, with_entropy=(it == 0))
+        total_loss = kl_sum = clip_sum = ent_sum = 0.0
+        for sl in slices:
+            logp, ent, m = grouped_logprobs(policy, rollout, sl, rl.temperature, with_entropy=(it == 0))
+            T, dev = logp.shape[1], logp.device
             adv = advantages[sl]
             if adv.dim() == 2:
                 adv = adv[:, :T]
-            old = logp.detach() if old_logp is None else old_logp[sl, :T]
-            if algorithm == "rft":
-                old = logp.detach()  # offline SFT-style: coefficient I(o) on grad log pi, no ratio
-            ref = ref_logp[sl, :T] if (ref_logp is not None) else None
-            loss, st = grpo_loss(logp, old, ref, adv.to(logp.device), sub.completion_mask, clip_eps=rl.clip_eps, beta=beta,
-                                 aggregation=rl.aggregation, max_len=rl.max_new_tokens, weights=weights[sl, :T])
+            if old_logp is None or algorithm == "rft":
+                old = logp.detach()  # mu = 1: pi_old = pi_theta (no recomputation); rft: plain grad log pi
+            else:
+                old = old_logp[sl, :T].to(dev)
+            ref = ref_logp[sl, :T].to(dev) if ref_logp is not None else None
+            loss, st = grpo_loss(logp, old, ref, adv.to(dev), m, clip_eps=rl.clip_eps, beta=beta,
+                                 aggregation=rl.aggregation, max_len=rl.max_new_tokens, weights=weights[sl, :T].to(dev))
             loss.backward()
             total_loss += float(loss.detach())
             kl_sum += st.kl_mean * st.tokens
             clip_sum += st.clip_fraction * st.tokens
             if ent is not None:
-                ent_sum += float((ent * sub.completion_mask).sum())
+                ent_sum += float((ent * m).sum())
         gn = torch.nn.utils.clip_grad_norm_(policy.parameters(), rl.max_grad_norm) if rl.max_grad_norm > 0 else torch.tensor(0.0)
         opt.step()
         if it == 0:
-            stats_acc.update(kl=kl_sum / n_tok, clip_fraction=clip_sum / n_tok, entropy=ent_sum / n_tok,
-                             surrogate_loss=total_loss, grad_norm=float(gn))
+            out.update(kl=kl_sum / n_tok, clip_fraction=clip_sum / n_tok, entropy=ent_sum / n_tok,
+                       surrogate_loss=total_loss, grad_norm=float(gn))
         elif it == rl.mu - 1:
-            stats_acc["clip_fraction_last"] = clip_sum / n_tok
-    return stats_acc
+            out["clip_fraction_last_update"] = clip_sum / n_tok
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -330,7 +346,7 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
     need_anchor = (rl.algorithm == "grpo" and rl.beta > 0) or rl.algorithm == "rft"
     anchor = None
     if need_anchor:
-        anchor = copy.deepcopy(policy) if ckpt is None else load_model(model_path, cfg.model.dtype, cfg.model.device)
+        anchor = copy.deepcopy(policy)  # same construction on a fresh run and a resumed one (bit-exact resume)
         if ckpt is not None and (ckpt / "ref.pt").is_file():
             anchor.load_state_dict(torch.load(ckpt / "ref.pt", map_location=device))
         anchor.requires_grad_(False).eval()
@@ -361,11 +377,11 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
 
     rm_source = None
     if rl.reward in ("orm", "prm"):
-        rm_source = RewardModelSource(cfg, tok, out, rule)
-        if state.rm_rounds > 0 and (out / "reward_model").is_dir():
-            rm_source.load(out / "reward_model")
+        rm_source = RewardModelSource(cfg, tok, out, rule, model_path)
+        if state.rm_rounds > 0:
+            rm_source.load_round(state.rm_rounds - 1, device=str(device))
         elif rl.reward_model:
-            rm_source.load(Path(rl.reward_model))
+            rm_source.load(Path(rl.reward_model), device=str(device))
 
     metrics = MetricsLogger(out, resume_from_step=state.step + 1 if ckpt is not None else None)  # rows are logged at the completed-step count
     from tqdm.auto import tqdm
@@ -393,7 +409,7 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
                 # reward model: initial training (iteration 0, none given) / continual training (later iterations)
                 if rm_source is not None and state.rm_rounds <= iteration and (iteration > 0 or not rm_source.ready()):
                     rm_probs = [problems[i] for i in prompt_indices(len(problems), rl.rm_train_prompts, state.rm_rounds, rl.seed + 17)]
-                    row.update(rm_source.train(policy, engine, rm_probs, step_seed(rl.seed, state.rm_rounds, salt=3)))
+                    row.update(rm_source.train(engine, rm_probs, step_seed(rl.seed, state.rm_rounds, salt=3), state.rm_rounds))
                     state.rm_rounds += 1
             row.update(grpo_step(state.step, policy, opt, sched, tok, problems, rule, rm_source, engine if rl.algorithm != "rft" else sampler_engine,
                                  anchor if rl.algorithm == "grpo" else None, rl, device))
@@ -460,9 +476,12 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
         adv_values, zero_var = adv.values, adv.zero_variance_share
     t_rew = time.time()
 
-    batch = pack([c.prompt_ids for c in flat], [c.token_ids for c in flat], tok.pad_token_id, device=device)
-    ref_logp = batched_logprobs(ref_model, batch, rl.micro_batch_size, rl.temperature) if ref_model is not None and rl.beta > 0 else None
-    stats = train_on_batch(policy, opt, batch, adv_values, ref_logp=ref_logp, rl=rl, algorithm=rl.algorithm)
+    rollout = GroupedRollout([group[0].prompt_ids for group in outs], [c.token_ids for c in flat],
+                             [u for u in range(len(outs)) for _ in range(G)], tok.pad_token_id)
+    ref_logp = None
+    if ref_model is not None and rl.beta > 0:  # one no-grad pass over the batch (whole groups per forward)
+        ref_logp = grouped_logprobs_nograd(ref_model, rollout, rl.micro_batch_size, rl.temperature)
+    stats = train_on_batch(policy, opt, rollout, adv_values, ref_logp=ref_logp, rl=rl, algorithm=rl.algorithm)
     sched.step()
     t_train = time.time()
 
