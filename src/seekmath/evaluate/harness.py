@@ -269,4 +269,4 @@ def _make_engine(make_engine, model_path, model, tokenizer, cfg: EvalConfig, mod
             raise ValueError("evaluate_model: a loaded model needs its tokenizer")
         tokenizer = load_tokenizer(model_path)
     model.eval()
-    return make_engine("hf", model, tokenizer, batch_size=cfg.batch_size)
+    return make_engine("hf", model, tokenizer, batch_size=cfg.batch_size, show_progress=True)
