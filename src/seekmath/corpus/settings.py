@@ -50,7 +50,7 @@ class CorpusConfig:
     path_depth: int = 1  # URL-path prefixes proposed within math domains: this many path segments
     path_review: str = "auto"  # auto = accept by the rule below | file = read accept column from path_review_file
     path_review_file: str = ""  # human-edited TSV (domain, prefix, ..., accept) used when path_review=file
-    path_accept_share: float = 0.5  # auto rule: accept a prefix whose pages were collected at least this often
+    path_accept_share: float = 0.3  # auto rule: accept a prefix whose pages were collected at least this often
     path_min_pages: int = 3  # auto rule: and that holds at least this many pages
 
     # --- dedup (§1.2) ---
