@@ -97,3 +97,11 @@ def test_dump_roundtrip(tmp_path):
     f = tmp_path / "dumped.yaml"
     f.write_text(dump_config(cfg))
     assert load_config(str(f)) == cfg
+
+
+def test_scientific_notation_without_dot_is_a_float():
+    # YAML 1.1 reads 3e-3 as a string; a person means a float
+    assert load_config("smoke", ["sft.lr=3e-3"]).sft.lr == 0.003
+    assert load_config("smoke", ["rl.beta=4E-2"]).rl.beta == 0.04
+    with pytest.raises(ConfigError, match="expected float"):
+        load_config("smoke", ["rl.beta=3e"])

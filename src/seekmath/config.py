@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -81,7 +82,7 @@ class RunConfig:
     """`seekmath run`: which stages, where, with which benchmark files."""
 
     name: str = "tiny"
-    stages: list[str] = field(default_factory=lambda: ["corpus", "pretrain", "sft", "rl", "eval"])
+    stages: list[str] = field(default_factory=lambda: ["crawl", "corpus", "pretrain", "sft", "rl", "eval"])
     seed: int = 0
     eval_benches: list[str] = field(default_factory=lambda: ["synthetic"])
     # real benchmarks evaluated too (greedy, first `real_bench_limit` problems) when their files are found
@@ -132,6 +133,9 @@ class Config:
 # Building dataclasses from plain data, with type checks
 
 
+_FLOAT_LITERAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
 def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
@@ -169,6 +173,8 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
         _, val_tp = typing.get_args(tp) or (Any, Any)
         return {k: _coerce(v, val_tp, f"{key}.{k}") for k, v in value.items()}
     if tp is float:
+        if isinstance(value, str) and _FLOAT_LITERAL.fullmatch(value.strip()):
+            return float(value)  # YAML 1.1 reads `3e-3` (no dot) as a string; it is a float to a person
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{key}: value {value!r} has the wrong type; expected float")
         return float(value)

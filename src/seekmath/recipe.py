@@ -162,7 +162,10 @@ def run_recipe(cfg, run_dir: str | Path, from_stage: str | None = None, only: li
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     set_threads(cfg.run.threads)
-    stages = [s for s in STAGES if s in cfg.run.stages or s == "eval" and "eval" in cfg.run.stages]
+    unknown = [s for s in cfg.run.stages if s not in STAGES]
+    if unknown:
+        raise ValueError(f"run.stages: unknown stage(s) {unknown}; stages are {STAGES}")
+    stages = [s for s in STAGES if s in cfg.run.stages]
     if only:
         stages = [s for s in stages if s in only]
     if from_stage:
