@@ -69,6 +69,9 @@ def test_build_smoke_quality_and_contract(local_build, crawl):
     assert "iterations.png" in report and (local_build / "iterations.png").stat().st_size > 1000
     assert (local_build / "iter1_domains.png").is_file()
     assert (local_build / "work" / "recall" / "iter1" / "paths.tsv").read_text().startswith("domain\tprefix")
+    metrics = [json.loads(x) for x in (local_build / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics] == list(range(1, stats["iterations"] + 1))
+    assert (local_build / "config.yaml").is_file()
     hits = [json.loads(x) for x in (local_build / "decontamination.jsonl").read_text().splitlines()]
     assert hits and all(h["documents"] for h in hits)
 
@@ -132,3 +135,19 @@ def test_demo_crawl_3000_pages_tiny(tmp_path):
     assert stats["near_duplicate_recall"] >= 0.9
     assert _math_domains_from_labels(tmp_path / "crawl") <= set(stats["math_domains"])
     assert stats["per_iteration"][0]["documents"] < stats["per_iteration"][-1]["documents"]  # the loop widened recall
+
+
+def test_parquet_output_step(tmp_path):
+    import pyarrow.parquet as pq
+
+    from seekmath.corpus.pipeline import step_write, write_jsonl_gz
+
+    docs = [{"id": f"d{i}", "url": f"https://a.org/{i}", "domain": "a.org", "text": f"page {i}", "source": "x"} for i in range(4)]
+    write_jsonl_gz(tmp_path / "shard.jsonl.gz", docs)
+    (tmp_path / "sel.json").write_text(json.dumps({"rows": [1, 3], "scores": [0.9, 0.75], "iterations": [1, 2]}))
+    res = step_write({"shard": str(tmp_path / "shard.jsonl.gz"), "selection": str(tmp_path / "sel.json"), "format": "parquet",
+                      "out": str(tmp_path / "out.parquet")})
+    assert res == {"documents": 2, "tokens": 4}
+    rows = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    assert rows == [{"id": "d1", "url": "https://a.org/1", "domain": "a.org", "text": "page 1", "score": 0.9, "iteration": 1},
+                    {"id": "d3", "url": "https://a.org/3", "domain": "a.org", "text": "page 3", "score": 0.75, "iteration": 2}]

@@ -51,8 +51,11 @@ def main(command: str, argv: list[str]) -> int:
 
         stats = build_corpus(cfg, args.input, args.out, engine=args.engine or cfg.corpus.engine,
                              labels=args.labels, ray_address=args.ray_address)
-        keys = ("documents_in", "documents_out", "tokens_out", "iterations", "stopped_by", "precision", "recall",
-                "contamination_recall", "near_duplicates_removed", "contaminated_removed")
+        keys = ("documents_in", "documents_out", "tokens_out", "iterations", "stopped_by", "math_domains", "precision",
+                "recall", "contamination_recall", "near_duplicate_recall", "near_duplicates_removed", "contaminated_removed",
+                "seconds", "documents_per_second_per_core")
         print(json.dumps({k: stats[k] for k in keys if k in stats}, indent=2, default=str))
+        print(f"{stats['documents_in']} documents in {stats['seconds']} s on {stats['workers']} worker(s): "
+              f"{stats['documents_per_second_per_core']} documents/s per core; report: {args.out}/report.md", file=sys.stderr)
         return 0
     return 2

@@ -35,7 +35,7 @@ import numpy as np
 
 from seekmath.corpus import classify, dedup, decontam, recall
 from seekmath.corpus.engines import Engine
-from seekmath.runs import atomic_write_bytes, atomic_write_json, atomic_write_text, to_json
+from seekmath.runs import MetricsLogger, atomic_write_bytes, atomic_write_json, atomic_write_text, prepare_stage_dir, to_json
 
 log = logging.getLogger("seekmath.corpus")
 
@@ -282,6 +282,7 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(out / "corpus", ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
+    prepare_stage_dir(out, cfg)  # config.yaml (resolved) + log.txt
     atomic_write_json(fp_path, {"fingerprint": fp, "inputs": files})
     say = log.info
     timings: dict[str, float] = {}
@@ -442,6 +443,11 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
     }
     if labels:
         stats.update(_evaluate_labels(labels, url_keys, collected, ~url_keep, near_removed, contaminated, kept_copy))
+    with MetricsLogger(out, tensorboard=False) as metrics:  # one row per recall iteration
+        for it in loop["iterations"]:
+            metrics.log(it["iteration"], **{k: it[k] for k in ("documents", "tokens", "domains_found", "seed_added",
+                                                                "positives") if k in it},
+                        overlap_with_previous=it["overlap_with_previous"])
     atomic_write_json(out / "stats.json", stats)
     write_report(out, stats)
     log.info("corpus: %d -> %d documents, %d tokens, %d iteration(s), stopped by %s; %.1f documents/s per core",
