@@ -388,6 +388,7 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
 
     bar = tqdm(total=total_steps, initial=state.step, desc=f"rl {rl.algorithm}/{rl.reward}", unit="step", disable=not progress)
     t_run = time.time()
+    cpu0 = time.process_time()
     try:
         if state.step == 0 and "0" not in state.history and eval_set:
             acc = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens)
@@ -413,6 +414,8 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
                     state.rm_rounds += 1
             row.update(grpo_step(state.step, policy, opt, sched, tok, problems, rule, rm_source, engine if rl.algorithm != "rft" else sampler_engine,
                                  anchor if rl.algorithm == "grpo" else None, rl, device))
+            if rl.algorithm != "rft":
+                engine.update_weights(policy)  # hf: no-op (live module); vllm: push the new policy weights
             state.step += 1
             if rl.eval_every and state.step % rl.eval_every == 0 and state.step < total_steps and eval_set:
                 row["eval_greedy_acc"] = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens)
@@ -425,9 +428,17 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
             bar.set_postfix(reward=f"{row['reward_mean']:.2f}", kl=f"{row.get('kl', 0):.3f}")
             if rl.save_every and state.step % rl.save_every == 0 and state.step < total_steps:
                 save_checkpoint(out, state, policy, tok, anchor, opt, sched)
+            if rl.time_budget_s and time.process_time() - cpu0 >= rl.time_budget_s and state.step < total_steps:
+                log.info("rl: CPU budget of %.0f s used after %d steps; finishing", rl.time_budget_s, state.step)
+                if eval_set:
+                    acc = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens)
+                    state.history[str(state.step)] = acc
+                    metrics.log(state.step, eval_greedy_acc=acc)
+                break
         final = save_pretrained(policy, tok, out / "final")
         atomic_write_json(out / "summary.json", {"steps": state.step, "eval_greedy_acc": state.history,
-                                                 "seconds": round(time.time() - t_run, 1), "algorithm": rl.algorithm, "reward": rl.reward})
+                                                 "seconds": round(time.time() - t_run, 1), "cpu_seconds": round(time.process_time() - cpu0, 1),
+                                                 "algorithm": rl.algorithm, "reward": rl.reward})
         shutil.rmtree(out / "checkpoints", ignore_errors=True)
     finally:
         bar.close()
