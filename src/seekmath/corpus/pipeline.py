@@ -449,7 +449,7 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
                                                                 "positives") if k in it},
                         overlap_with_previous=it["overlap_with_previous"])
     atomic_write_json(out / "stats.json", stats)
-    write_report(out, stats)
+    write_report(out, stats, domain_threshold=c.domain_threshold, stop_overlap=c.stop_overlap)
     log.info("corpus: %d -> %d documents, %d tokens, %d iteration(s), stopped by %s; %.1f documents/s per core",
              n, stats["documents_out"], stats["tokens_out"], stats["iterations"], stats["stopped_by"],
              stats["documents_per_second_per_core"] or 0)

@@ -7,7 +7,7 @@ from pathlib import Path
 from seekmath.runs import atomic_write_text
 
 
-def _plot_iterations(out: Path, iters: list[dict]) -> str:
+def _plot_iterations(out: Path, iters: list[dict], stop_overlap: float | None = None) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -23,6 +23,9 @@ def _plot_iterations(out: Path, iters: list[dict]) -> str:
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("iteration")
         ax.set_xticks(xs)
+        if key == "overlap_with_previous" and stop_overlap is not None:
+            ax.axhline(stop_overlap, color="red", linestyle="--", label="stop rule")
+            ax.legend(fontsize=8)
     fig.tight_layout()
     name = "iterations.png"
     fig.savefig(out / name, dpi=90)
@@ -52,7 +55,8 @@ def _plot_domains(out: Path, s: dict, threshold: float | None) -> str:
     return name
 
 
-def write_report(out_dir: str | Path, stats: dict, domain_threshold: float | None = 0.10) -> Path:
+def write_report(out_dir: str | Path, stats: dict, domain_threshold: float | None = 0.10,
+                 stop_overlap: float | None = 0.98) -> Path:
     out = Path(out_dir)
     iters = stats.get("per_iteration", [])
     lines = ["# Corpus build", ""]
@@ -76,7 +80,7 @@ def write_report(out_dir: str | Path, stats: dict, domain_threshold: float | Non
         for s in iters:
             ov = "-" if s.get("overlap_with_previous") is None else f"{s['overlap_with_previous']:.4f}"
             lines.append(f"| {s['iteration']} | {s['positives']} | {s['documents']} | {s['tokens']} | {s['domains_found']} | {ov} | {s['seed_added']} |")
-        lines += ["", f"![iterations]({_plot_iterations(out, iters)})", ""]
+        lines += ["", f"![iterations]({_plot_iterations(out, iters, stop_overlap)})", ""]
         for s in iters:
             lines += [f"### Iteration {s['iteration']}", "",
                       f"math domains: {', '.join(s['math_domains']) or '-'}; accepted paths: {', '.join(s['paths_accepted']) or '-'} "
