@@ -151,3 +151,20 @@ def test_parquet_output_step(tmp_path):
     rows = pq.read_table(tmp_path / "out.parquet").to_pylist()
     assert rows == [{"id": "d1", "url": "https://a.org/1", "domain": "a.org", "text": "page 1", "score": 0.9, "iteration": 1},
                     {"id": "d3", "url": "https://a.org/3", "domain": "a.org", "text": "page 3", "score": 0.75, "iteration": 2}]
+
+
+def test_seed_sources(tmp_path):
+    from seekmath.corpus.pipeline import seed_prefix_key, seed_texts
+
+    assert seed_prefix_key("https://www.MathAnswers.net/questions/") == "mathanswers.net/questions/"
+    assert seed_prefix_key("mathanswers.net/questions/") == "mathanswers.net/questions/"
+    texts = seed_texts("synthetic:5")
+    assert len(texts) == 5 and all("\\boxed{" in t for t in texts)
+    assert seed_texts("synthetic:5") == texts  # deterministic
+    f = tmp_path / "owm.jsonl"
+    f.write_text(json.dumps({"id": "a", "url": "https://x.org/1", "text": "$x^2$ is a square"}) + "\n")
+    assert seed_texts(str(f)) == ["$x^2$ is a square"]
+    with pytest.raises(FileNotFoundError):
+        seed_texts(str(tmp_path / "missing.jsonl"))
+    with pytest.raises(ValueError, match="synthetic:N"):
+        seed_texts("synthetic:many")
