@@ -4,8 +4,10 @@
 
 Both sides get the same left-padded prompts (synthetic test questions in the chat format), the same
 sampling settings (temperature 0.7, top-p 0.95) and the same token budget; EOS ends a row in both.
-Two workloads of the same batch size: `--batch` distinct prompts x 1 sample (evaluation's greedy pass)
-and `--batch/--n` prompts x `--n` samples (GRPO's groups, maj@k; `num_return_sequences` for generate).
+Three workloads of the same batch size (rows): `--batch` distinct prompts x 1 sample (evaluation's
+greedy pass), `--batch/--n` prompts x `--n` samples (GRPO's groups, maj@k; `num_return_sequences` for
+generate), and the same with the 3-shot synthetic prompt a pretrain-only model is evaluated with
+(long shared exemplars: where prefilling each distinct prompt once matters most).
 tokens/s counts generated tokens kept (up to and including EOS) per wall second, median of repeats.
 The model is a freshly initialised tiny model unless --model PATH is given (a trained checkpoint
 ends rows earlier, where the engine's dropping of finished rows pays off more).
@@ -19,6 +21,10 @@ import tempfile
 import time
 
 import torch
+
+
+def width_of(tok, prompts) -> int:
+    return max(len(x) for x in tok(prompts)["input_ids"])
 
 
 def main() -> None:
@@ -81,15 +87,22 @@ def main() -> None:
 
         return timed(run_generate), timed(run_engine)
 
+    from seekmath.evaluate.prompts import build_prompt
+
+    shots = generate_problems(cfg.tasks, "train", 3, seed=2)  # 3 shots keep prompt + 64 new tokens within 512 positions
+    fewshot = [build_prompt("fewshot", "synthetic", p, synthetic_shots=shots).text for p in probs]
     n2 = args.n if temperature > 0 else 1
     results = [(f"{args.batch} prompts x 1", workload(all_prompts, 1)),
-               (f"{args.batch // n2} prompts x {n2}", workload(all_prompts[: args.batch // n2], n2))]
+               (f"{args.batch // n2} prompts x {n2}", workload(all_prompts[: args.batch // n2], n2)),
+               (f"3-shot {args.batch // n2} x {n2}", workload(fewshot[: args.batch // n2], n2))]
     n_params = sum(p.numel() for p in model.parameters()) / 1e6
     print(f"\nmodel {args.config} ({n_params:.2f}M params), batch {args.batch} rows, max_new_tokens {args.new}, "
           f"{'greedy' if temperature == 0 else 'T=0.7 top-p=0.95'}, {args.threads} thread(s), median of {args.repeats}")
     print(f"{'workload':<20}{'generate tok/s':>16}{'engine tok/s':>14}{'ratio':>8}")
     for name, ((_, base), (_, mine)) in results:
         print(f"{name:<20}{base:>16.0f}{mine:>14.0f}{mine / base:>8.2f}")
+    lens = [len(x) for x in tok(fewshot)["input_ids"]]
+    print(f"(prompt tokens: zero-shot ~{width_of(tok, all_prompts)}, 3-shot ~{max(lens)})")
 
 if __name__ == "__main__":
     main()

@@ -6,8 +6,8 @@ forward pass itself, and a batch runs until its slowest row ends. This loop
 
 - sorts the (prompt x sample) rows by prompt length so a batch carries little left padding;
 - prefills once and keeps only the last position's logits (`logits_to_keep=1`);
-- drops finished rows from the batch (and from the KV cache) as they finish, and stops a batch as
-  soon as every row is done (EOS, a stop string or the token budget);
+- drops finished rows from the batch (and from the KV cache) once they are a quarter of it, and stops
+  a batch as soon as every row is done (EOS, a stop string or the token budget);
 - samples with temperature and nucleus (top-p) filtering from one seeded `torch.Generator` per batch,
   so the same prompts, settings and seed give the same completions (for the same batch_size);
 - on CPU, decodes (one query token per row) with the eager attention kernel, which beats SDPA's CPU
@@ -155,45 +155,56 @@ class HFEngine:
         logits = out.logits[:, -1, :]
         next_pos = position_ids[:, -1:] + 1
         self._set_attention(self._decode_impl())
+        # Decode steps get a ready 4D additive mask (0 = attend, dtype-min = left padding), sliced to the
+        # current length: transformers then skips rebuilding a mask from the 2D one at every step.
+        mask = torch.zeros((len(prompts_u), 1, 1, width + max_new_tokens), dtype=logits.dtype, device=device)
+        mask[:, 0, 0, :width].masked_fill_(attn == 0, torch.finfo(logits.dtype).min)
+        length = width
         if len(prompts_u) < B or row_map != list(range(B)):
             idx = torch.tensor(row_map, device=device)
             cache.batch_select_indices(idx)
-            logits, attn, next_pos = logits[idx], attn[idx], next_pos[idx]
+            logits, mask, next_pos = logits[idx], mask[idx], next_pos[idx]
 
         generated: list[list[int]] = [[] for _ in range(B)]
         finish = ["length"] * B
         alive = list(range(B))  # original row index of each row still in the batch
+        active = [True] * B  # per batch position: still generating (finished rows linger until compaction)
         window = max((len(s.encode("utf-8")) for s in stop), default=0) + 1  # tokens enough to hold any stop string
         for step in range(max_new_tokens):
             tok = sample_next(logits, temperature, top_p, gen)
             eos_list = torch.isin(tok, eos).tolist()
             tok_list = tok.tolist()
-            done_rows = []
+            live = []
             for j, b in enumerate(alive):
+                if not active[j]:
+                    continue
                 generated[b].append(tok_list[j])
                 if eos_list[j]:
                     finish[b] = "eos"
-                    done_rows.append(j)
-            if stop:
-                live = [j for j in range(len(alive)) if not eos_list[j]]
+                    active[j] = False
+                else:
+                    live.append(j)
+            if stop and live:
                 tails = self.tokenizer.batch_decode([generated[alive[j]][-window:] for j in live], skip_special_tokens=True)
                 for j, tail in zip(live, tails):
                     if any(s in tail for s in stop):
                         finish[alive[j]] = "stop"
-                        done_rows.append(j)
-            if step == max_new_tokens - 1:
+                        active[j] = False
+            n_active = sum(active)
+            if step == max_new_tokens - 1 or n_active == 0:
                 break
-            if done_rows:  # finished rows leave the batch (and the cache) at once
-                keep = sorted(set(range(len(alive))) - set(done_rows))
-                if not keep:
-                    break
+            # Finished rows leave the batch (and the KV cache) once they are a quarter of it: compacting
+            # copies the whole cache, so doing it for every single finished row would cost more than it saves.
+            if len(alive) - n_active >= max(1, len(alive) // 4):
+                keep = [j for j in range(len(alive)) if active[j]]
                 idx = torch.tensor(keep, device=device)
                 alive = [alive[j] for j in keep]
-                tok, attn, next_pos = tok[idx], attn[idx], next_pos[idx]
+                active = [True] * len(alive)
+                tok, mask, next_pos = tok[idx], mask[idx], next_pos[idx]
                 cache.batch_select_indices(idx)
-            attn = torch.cat([attn, attn.new_ones((attn.shape[0], 1))], dim=-1)
-            out = model(input_ids=tok[:, None], attention_mask=attn, position_ids=next_pos, **{ckw: cache},
-                        use_cache=True, logits_to_keep=1)  # the cache object is updated in place
+            length += 1
+            out = model(input_ids=tok[:, None], attention_mask=mask[..., :length], position_ids=next_pos,
+                        **{ckw: cache}, use_cache=True, logits_to_keep=1)  # the cache object is updated in place
             logits = out.logits[:, -1, :]
             next_pos = next_pos + 1
 
