@@ -143,6 +143,19 @@ def bench_metrics(greedy_correct: list[bool] | None, sample_preds: list[list[str
     return out
 
 
+def _warn_if_too_long(engine, bench: str, prompts: list[Prompt], cfg: EvalConfig) -> None:
+    """Prompts + answers longer than the model's trained positions still run (RoPE) but degrade: say so."""
+    model, tok = getattr(engine, "model", None), getattr(engine, "tokenizer", None)
+    limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    if not limit or tok is None or not prompts:
+        return
+    longest = max(len(ids) for ids in tok([p.text for p in prompts[:64]])["input_ids"])
+    if longest + cfg.max_new_tokens > limit:
+        log.warning("eval %s: prompts of up to %d tokens + %d new tokens exceed the model's %d positions "
+                    "(lower eval.max_new_tokens / eval.num_shots, or use another prompt kind)",
+                    bench, longest, cfg.max_new_tokens, limit)
+
+
 def _settings_key(bench: str, cfg: EvalConfig, model_id: str) -> str:
     d = {k: v for k, v in asdict(cfg).items() if k not in ("benches", "batch_size", "threads", "engine")}
     return hashlib.sha256(json.dumps([bench, d, model_id], sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -155,6 +168,7 @@ def evaluate_bench(engine, bench: str, cfg: EvalConfig, *, tasks_cfg=None, equal
     if not problems:
         raise ValueError(f"benchmark {bench!r} has no problems")
     prompts = build_prompts(bench, problems, cfg, tasks_cfg)
+    _warn_if_too_long(engine, bench, prompts, cfg)
     greedy_rows = _generate(engine, prompts, cfg, n=1, temperature=0.0, seed=cfg.seed) if cfg.greedy else None
     n_samples = max(cfg.k) if cfg.k else 0
     sample_rows = (_generate(engine, prompts, cfg, n=n_samples, temperature=cfg.temperature, seed=cfg.seed + 1)
