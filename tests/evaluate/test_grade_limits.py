@@ -159,3 +159,23 @@ def test_integer_answers_never_start_a_worker_process():
             "workers=2); print([v.verdict for v in vs], gw._POOL is None)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.stdout.strip() == "['correct', 'incorrect'] True", res.stderr
+
+
+DEGENERATE = {  # RL samples that loop: extraction and normalisation must stay linear (these were 13-150 s)
+    "repeated final-answer sentence": "The final answer is 5 and " * 5000,
+    "repeated unclosed boxes": "\\boxed{" * 20000,
+    "100k digits": "1" * 100000,
+    "digits with commas": "1," * 50000,
+    "hash then digits": "#### " + "1," * 30000,
+    "nested boxes": "\\boxed{" * 20000 + "5" + "}" * 20000,
+    "repeated I hope": "I hope " * 20000,
+}
+
+
+@pytest.mark.parametrize("mode", ["strict", "deepseek"])
+@pytest.mark.parametrize("name", list(DEGENERATE))
+def test_degenerate_long_responses_are_graded_fast(name, mode):
+    shared_pool().wait_all_ready(120)
+    t = time.monotonic()
+    v = grade(DEGENERATE[name], "5", mode=mode, timeout=1.0)
+    assert time.monotonic() - t <= 1.0, (name, mode, v)

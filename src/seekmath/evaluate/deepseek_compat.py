@@ -17,7 +17,8 @@ Deliberate deviations (safety), documented:
 - OCW uses a number/equation/expression split like the original, but numbers are read with our
   exact parser instead of Python `eval`, and expressions are compared with sympy instead of the
   original's (unreachable) branch — i.e. normalised-string equality then symbolic equality.
-- The original's per-item 15 s process-pool limit becomes our hard per-item deadline.
+- The original's per-item 15 s process-pool limit becomes our hard per-item deadline, and a candidate
+  answer is cut to 2,000 characters before `strip_string` (whose regexes are quadratic on long lines).
 """
 
 from __future__ import annotations
@@ -118,6 +119,10 @@ def strip_string(string) -> str:
     return s
 
 
+# A candidate answer is cut to this length before strip_string: several of its regexes are quadratic
+# (`(\d+)\.0+([^\d])` on a 100k-digit line took 146 s); the original relied on its 15 s pool timeout.
+MAX_CANDIDATE_CHARS = 2000
+
 # ----------------------------------------------------------------------------------------------------
 # §5.3 extraction
 # ----------------------------------------------------------------------------------------------------
@@ -164,7 +169,7 @@ def extract_answer(text: str, exhaust: bool = False):
                 preds.append(nums[-1])
     cleaned = []
     for ans in preds:
-        ans = ans.strip().split("\n")[0].lstrip(":").rstrip(".").rstrip("/")
+        ans = ans.strip().split("\n")[0][:MAX_CANDIDATE_CHARS].lstrip(":").rstrip(".").rstrip("/")
         cleaned.append(strip_string(ans))
     if exhaust:
         return cleaned
@@ -260,7 +265,7 @@ def gold_answer(gold: str, bench: str | None = None, question: str | None = None
         return [a.strip() for a in gold.split(";")]
     if bench in ("sat", "sat_math", "mmlu_stem", "gaokao_mathqa", "ocw"):
         return gold.strip()
-    return strip_string(gold)
+    return strip_string(gold[:MAX_CANDIDATE_CHARS])
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from seekmath.evaluate.extract import extract_answer
 from seekmath.evaluate.grade_workers import reserve_pool_size, shared_pool
 
 MODES = ("strict", "deepseek")
+MAX_ANSWER_CHARS = 2000  # longer "answers" are degenerate text: not sent to sympy ("unverifiable")
 
 # Worker results are memoised: maj@k and RL groups grade the same (pred, gold) pair many times.
 # Only decided verdicts are kept (a timeout may succeed on a less loaded machine).
@@ -130,6 +131,8 @@ def grade(response: str, gold: str, *, mode: str = "strict", bench: str | None =
     pred = extract_answer(response, bench=bench)
     if pred is None:
         return Verdict("incorrect", "no answer found in the response", None)
+    if len(pred) > MAX_ANSWER_CHARS or len(str(gold)) > MAX_ANSWER_CHARS:
+        return Verdict("unverifiable", f"answer longer than {MAX_ANSWER_CHARS} characters", pred[:MAX_ANSWER_CHARS])
     verdict, reason = compare(pred, str(gold), bench=bench, timeout=timeout, started=started)
     if verdict == "correct":
         violation = form_violation(pred, question)
