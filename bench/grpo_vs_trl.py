@@ -31,7 +31,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 DEFAULT_MODEL = "/tmp/seekmath-dev/sft"
-TASK_OVERRIDES = ["tasks.min_steps=1", "tasks.max_steps=2", "tasks.max_value=20"]  # solutions fit in 64 tokens
+TASK_OVERRIDES = ["tasks.min_steps=1", "tasks.max_steps=2", "tasks.max_value=10"]  # solutions fit in 64 tokens
 
 
 def warm_start(out: Path, seconds_steps: int) -> Path:
@@ -122,7 +122,10 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sft-steps", type=int, default=150)
     ap.add_argument("--order", default="trl,seekmath", help="which runs first (the machine drifts)")
+    ap.add_argument("--task", action="append", default=None, help=f"task overrides (default: {' '.join(TASK_OVERRIDES)})")
     args = ap.parse_args(argv)
+    if args.task:
+        TASK_OVERRIDES[:] = args.task
 
     import torch
 
