@@ -64,7 +64,10 @@ def _weights(path):
 
 def test_resume_gives_identical_weights(tiny_model_dir, tmp_path):
     """Interrupt mid-iteration, resume (then cross the reference reset), compare with a straight run."""
-    cfg = _cfg("rl.iterations=2", "rl.steps=2", "rl.save_every=1", "rl.eval_problems=0", "rl.lr=0.001", "rl.mu=2")
+    # an outcome RM gives graded (non-constant) rewards even to an untrained policy, so the weights move;
+    # it also puts an RM continual-training round (with replay) after the resume point
+    cfg = _cfg("rl.iterations=2", "rl.steps=2", "rl.save_every=1", "rl.eval_problems=0", "rl.lr=0.001", "rl.mu=2",
+               "rl.reward=orm", "rl.rm_train_prompts=3", "rl.rm_samples_per_prompt=2")
     straight = run_rl(cfg, tiny_model_dir, tmp_path / "a", progress=False)
     stopped = run_rl(cfg, tiny_model_dir, tmp_path / "b", stop_after=1, progress=False)  # mid-iteration: the saved reference is used
     assert stopped.name == "checkpoints" and not (tmp_path / "b" / "final").exists()
