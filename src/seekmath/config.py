@@ -88,6 +88,7 @@ class RunConfig:
     # real benchmarks evaluated too (greedy, first `real_bench_limit` problems) when their files are found
     real_benches: list[str] = field(default_factory=lambda: ["gsm8k", "math500"])
     real_bench_limit: int = 100
+    corpus_share: float = 0.8  # share of pretraining tokens from the mined corpus; the rest is generated prose
     threads: int = 0  # torch threads; 0 = all cores
     mode: str = "recipe"  # recipe | findings (the unified-paradigm study, findings.py)
 

@@ -94,7 +94,12 @@ def stage_pretrain(cfg, run_dir: Path) -> dict:
     from seekmath.train.trainer import train_stage
 
     out = run_dir / "pretrain"
-    train_stage(cfg, "pretrain", out, model_path=cfg.model.name_or_path or None, data=str(run_dir / "corpus"),
+    # the mined corpus is the math share of the mixture (paper §2.1: 56% math corpus, the rest code/arXiv/web);
+    # at toy scale the rest is generated non-math prose
+    data = [f"{run_dir / 'corpus'}@{cfg.run.corpus_share}"]
+    if cfg.run.corpus_share < 1.0:
+        data.append(f"filler@{1.0 - cfg.run.corpus_share:.4g}")
+    train_stage(cfg, "pretrain", out, model_path=cfg.model.name_or_path or None, data=data,
                 resume=(out / "checkpoints").is_dir())
     return {}
 
