@@ -9,6 +9,7 @@ the old file or the new one, never half of one.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import logging
 import math
@@ -75,18 +76,25 @@ def atomic_write_jsonl(path: str | Path, rows: Any) -> Path:
     return atomic_write_text(path, "".join(to_json(r, indent=None) + "\n" for r in rows))
 
 
-def read_jsonl(path: str | Path) -> list[dict]:
-    """Read a jsonl file; a malformed line fails with the file and line number."""
-    rows = []
-    with open(path, encoding="utf-8") as f:
+def iter_jsonl(path: str | Path, error: type[Exception] = ValueError) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed value) for each non-blank line of a jsonl or jsonl.gz file.
+
+    A malformed line raises `error` naming the file and the line, so every reader reports bad input alike.
+    """
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                rows.append(json.loads(line))
+                yield lineno, json.loads(line)
             except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{lineno}: malformed JSON line: {e.msg}") from e
-    return rows
+                raise error(f"{path}:{lineno}: malformed JSON line ({e.msg})") from None
+
+
+def read_jsonl(path: str | Path) -> list:
+    """Read a jsonl(.gz) file; a malformed line fails with the file and line number."""
+    return [row for _, row in iter_jsonl(path)]
 
 
 @contextlib.contextmanager

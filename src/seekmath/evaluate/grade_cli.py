@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from seekmath.runs import atomic_write_jsonl
+from seekmath.runs import atomic_write_jsonl, iter_jsonl
 
 
 class GradeInputError(ValueError):
@@ -24,23 +24,16 @@ class GradeInputError(ValueError):
 def read_items(path: Path) -> list[dict]:
     """Parse IN.jsonl strictly: every non-blank line must be an object with string-like response and gold."""
     items = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise GradeInputError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
-            if not isinstance(obj, dict):
-                raise GradeInputError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-            missing = [k for k in ("response", "gold") if k not in obj]
-            if missing:
-                raise GradeInputError(f"{path}:{lineno}: missing key(s) {missing}")
-            for k in ("response", "gold"):
-                if obj[k] is not None and not isinstance(obj[k], (str, int, float)):
-                    raise GradeInputError(f"{path}:{lineno}: '{k}' must be a string or number, got {type(obj[k]).__name__}")
-            items.append(obj)
+    for lineno, obj in iter_jsonl(path, error=GradeInputError):
+        if not isinstance(obj, dict):
+            raise GradeInputError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+        missing = [k for k in ("response", "gold") if k not in obj]
+        if missing:
+            raise GradeInputError(f"{path}:{lineno}: missing key(s) {missing}")
+        for k in ("response", "gold"):
+            if obj[k] is not None and not isinstance(obj[k], (str, int, float)):
+                raise GradeInputError(f"{path}:{lineno}: '{k}' must be a string or number, got {type(obj[k]).__name__}")
+        items.append(obj)
     return items
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from seekmath.evaluate.boxed import last_boxed
+from seekmath.runs import iter_jsonl
 from seekmath.tasks.records import Problem
 
 
@@ -200,16 +201,7 @@ def _read_records(path: Path) -> list[dict]:
         import pyarrow.parquet as pq
 
         return pq.read_table(path).to_pylist()
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise TaskError(f"{path}:{lineno}: malformed JSON line ({e.msg})") from e
-    return rows
+    return [row for _, row in iter_jsonl(path, error=TaskError)]
 
 
 def _parse_all(rows: list[dict], parse: Callable[[dict, int], Problem], where: str) -> list[Problem]:

@@ -23,7 +23,6 @@ checkpoint stores the data position, so a resumed run sees exactly the rows it w
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import random
@@ -35,6 +34,8 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
+
+from seekmath.runs import iter_jsonl
 
 log = logging.getLogger("seekmath.train")
 
@@ -148,18 +149,8 @@ def _read_text_file(path: Path, field: str) -> list[str]:
             raise DataError(f"{path}: no text column {field!r} (columns: {', '.join(cols)})")
         return [t for t in table.column(col).to_pylist() if isinstance(t, str)]
     if name.endswith((".jsonl", ".jsonl.gz", ".json", ".json.gz")):
-        opener = gzip.open if name.endswith(".gz") else open
-        texts = []
         try:
-            with opener(path, "rt", encoding="utf-8") as f:
-                for lineno, line in enumerate(f, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError as e:
-                        raise DataError(f"{path}:{lineno}: malformed JSON line ({e.msg})") from e
-                    texts.append(_text_of(row, field, f"{path}:{lineno}"))
+            texts = [_text_of(row, field, f"{path}:{lineno}") for lineno, row in iter_jsonl(path, error=DataError)]
         except (OSError, EOFError) as e:
             raise DataError(f"{path}: unreadable ({e})") from e
         return texts
