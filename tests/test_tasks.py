@@ -109,3 +109,12 @@ def test_registry_covers_issue_benchmarks():
     for name in ["gsm8k", "math500", "math", "ocw", "sat", "mmlu_stem", "cmath", "mgsm_zh", "gaokao_mathcloze",
                  "gaokao_mathqa", "svamp", "asdiv", "aime24", "amc23"]:
         assert name in BENCHMARKS
+
+
+def test_small_problem_space_returns_all_distinct_problems():
+    cfg = TasksConfig(min_steps=1, max_steps=1, operations=["add"], max_value=5)
+    probs = generate_problems(cfg, "train", 1000)
+    keys = [p.metadata["key"] for p in probs]
+    assert 0 < len(probs) < 1000 and len(set(keys)) == len(keys)
+    # start 2..4 and operand 1..4: at most 12 problems in all, split between train and test
+    assert len(probs) + len(generate_problems(cfg, "test", 1000)) <= 12

@@ -19,11 +19,15 @@ deterministic for a (seed, split, n) triple.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import logging
 import random
 from dataclasses import dataclass
 from typing import Iterator
 
 from seekmath.tasks.records import Problem
+
+log = logging.getLogger("seekmath.tasks")
 
 NAMES = [
     ("Mia", "she", "her"), ("Liam", "he", "his"), ("Ava", "she", "her"), ("Noah", "he", "his"),
@@ -148,7 +152,11 @@ def render(arith: Arithmetic, rng: random.Random, pid: str) -> Problem:
 
 
 def iter_problems(cfg, split: str, seed: int | None = None) -> Iterator[Problem]:
-    """Endless stream of distinct problems of one split, deterministic for (cfg, split, seed)."""
+    """Stream of distinct problems of one split, deterministic for (cfg, split, seed).
+
+    It ends only when the split's problem space is exhausted (50,000 draws in a row found nothing new),
+    which happens for small `max_value` / few steps.
+    """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     seed = cfg.seed if seed is None else seed
@@ -160,8 +168,8 @@ def iter_problems(cfg, split: str, seed: int | None = None) -> Iterator[Problem]
         key = arith.key()
         if key in seen or split_of(arith, cfg.test_fraction) != split:
             misses += 1
-            if misses > 200_000:
-                raise RuntimeError("the synthetic problem space is exhausted for this config; widen max_value/steps")
+            if misses > 50_000:  # (nearly) every distinct problem of this split has been drawn
+                return
             continue
         misses = 0
         seen.add(key)
@@ -170,11 +178,17 @@ def iter_problems(cfg, split: str, seed: int | None = None) -> Iterator[Problem]
 
 
 def generate_problems(cfg, split: str = "train", n: int | None = None, seed: int | None = None) -> list[Problem]:
-    """`n` problems of `split` (default: cfg.num_train / cfg.num_test)."""
+    """`n` distinct problems of `split` (default: cfg.num_train / cfg.num_test).
+
+    A small problem space may hold fewer than `n`: then all of them are returned, with a warning.
+    """
     if n is None:
         n = cfg.num_train if split == "train" else cfg.num_test
-    it = iter_problems(cfg, split, seed)
-    return [next(it) for _ in range(n)]
+    problems = list(itertools.islice(iter_problems(cfg, split, seed), n))
+    if len(problems) < n:
+        log.warning("synthetic %s split holds only %d distinct problems for this config (asked for %d)",
+                    split, len(problems), n)
+    return problems
 
 
 def worked_text(p: Problem) -> str:
