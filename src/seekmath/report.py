@@ -44,7 +44,9 @@ def _fmt(x: Any, pct: bool = True) -> str:
 def collect_summary(run_dir: Path) -> dict:
     """summary.json: {"stages": {STAGE: {BENCH: {...}}}, "seconds": {STAGE: s}, "peak_rss_mb": {...}, ...}."""
     summary: dict[str, Any] = {"stages": {}, "seconds": {}, "peak_rss_mb": {}}
-    for stage_dir in sorted(p for p in run_dir.iterdir() if p.is_dir()):
+    order = ["crawl", "corpus", "pretrain", "sft", "rl", "eval"]  # the recipe's order, then anything else
+    dirs = sorted((p for p in run_dir.iterdir() if p.is_dir()), key=lambda p: (order.index(p.name) if p.name in order else len(order), p.name))
+    for stage_dir in dirs:
         done = _load_json(stage_dir / "DONE.json")
         if done:
             summary["seconds"][stage_dir.name] = done.get("seconds")
@@ -76,7 +78,8 @@ def _plt():
 def plot_k_curves(summary: dict, out: Path) -> Path | None:
     """maj@k and pass@k against k for each evaluated stage (paper Fig. 7)."""
     stages = {s: v for s, v in summary["stages"].items()}
-    benches = sorted({b for v in stages.values() for b, r in v.items() if isinstance(r, dict) and r.get("maj")})
+    # a curve needs at least two values of k (real benchmarks are evaluated greedy-only)
+    benches = sorted({b for v in stages.values() for b, r in v.items() if isinstance(r, dict) and len(r.get("maj") or {}) > 1})
     if not benches:
         return None
     plt = _plt()
