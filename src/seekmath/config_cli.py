@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from seekmath.cli import add_config_arguments, config_from_args
+from seekmath.cli import config_from_args
 from seekmath.config import config_names, dump_config
 
 

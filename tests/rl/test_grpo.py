@@ -10,14 +10,6 @@ from seekmath.rl.grpo import prompt_indices, run_rl, validate
 from seekmath.rl.rollout import batched_logprobs, completion_logprobs, pack
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _cfg(*overrides):
     return load_config("smoke", ["rl.threads=1", *overrides])
 

@@ -2,18 +2,8 @@
 
 import json
 
-import pytest
-import torch
 
 from seekmath.cli import main
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def test_cli_smoke_end_to_end(tiny_model_dir, tmp_path, capsys):

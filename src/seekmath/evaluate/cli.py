@@ -9,7 +9,6 @@ Writes OUT/samples.jsonl, OUT/summary.json, OUT/config.yaml and OUT/log.txt, and
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 
 from seekmath.cli import add_config_arguments, config_from_args

@@ -8,7 +8,6 @@ A one-line summary goes to stderr; exit code 0 when grading ran (whatever the ve
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections import Counter

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import math
 import random
 import shutil
 import time

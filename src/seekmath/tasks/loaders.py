@@ -12,7 +12,6 @@ Sources, tried in this order for a name:
 from __future__ import annotations
 
 import ast
-import json
 import os
 from pathlib import Path
 from typing import Any, Callable

@@ -23,7 +23,6 @@ checkpoint stores the data position, so a resumed run sees exactly the rows it w
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import re
@@ -436,7 +435,7 @@ def synthetic_sft_examples(cfg, n: int | None = None, formats: Sequence[str] = (
 
 
 def _example_from_record(row: dict, where: str) -> Example:
-    from seekmath.models import COT_SUFFIX, chat_example
+    from seekmath.models import chat_example
 
     if "prompt" in row and "completion" in row:
         return Example(str(row["prompt"]), str(row["completion"]))
