@@ -35,4 +35,7 @@ def test_findings_report_states_orderings(tmp_path):
     assert "| Online RFT > RFT | online_rft 41.0 vs rft 34.0 | yes |" in text
     assert "| GRPO > Online RFT | grpo_os 39.0 vs online_rft 41.0 | no |" in text
     assert "maj@k by +10.0 points and pass@k by +0.0 points (agrees" in text
+    k["after RL (grpo_os)"]["maj"]["4"] = 0.3  # both fall: not the paper's reading
+    (tmp_path / "findings.json").write_text(json.dumps({"curves": curves, "k_curves": k, "seconds": 1.0, "seeds": [0, 1], "variants": {}}))
+    assert "(does not agree" in build_findings_report(tmp_path).read_text()
     assert (tmp_path / "plots" / "findings_accuracy_vs_steps.png").stat().st_size > 1000

@@ -185,5 +185,6 @@ def build_findings_report(out: str | Path) -> Path:
             dm = a["maj"].get(kmax, 0) - b["maj"].get(kmax, 0)
             dp = a["pass"].get(kmax, 0) - b["pass"].get(kmax, 0)
             lines += ["", f"At k = {kmax}: RL changed maj@k by {100 * dm:+.1f} points and pass@k by {100 * dp:+.1f} points "
-                      f"({'agrees' if dm > dp else 'does not agree'} with the paper's reading that RL raises maj@K more than pass@K)."]
+                      f"({'agrees' if dm > 0 and dm > dp else 'does not agree'} with the paper's reading that RL raises maj@K, "
+                      "not pass@K)."]
     return atomic_write_text(out / "findings.md", "\n".join(lines) + "\n")
