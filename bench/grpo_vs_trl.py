@@ -30,7 +30,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-DEFAULT_MODEL = "/tmp/seekmath-dev/sft"
+DEFAULT_MODEL = str(Path(__file__).resolve().parents[1] / "runs" / "tiny" / "sft" / "final")  # what `make run` leaves
 TASK_OVERRIDES = ["tasks.min_steps=1", "tasks.max_steps=2", "tasks.max_value=10"]  # solutions fit in 64 tokens
 
 
