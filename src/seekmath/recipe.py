@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from seekmath.cli import add_config_arguments, config_from_args
-from seekmath.runs import atomic_write_json, prepare_stage_dir, read_jsonl, set_threads
+from seekmath.runs import atomic_write_json, prepare_stage_dir, set_threads
 
 log = logging.getLogger("seekmath.recipe")
 
@@ -231,17 +231,3 @@ def main(command: str, argv: list[str]) -> int:
         return 0
     print(run_recipe(cfg, out, from_stage=args.from_stage, only=args.only.split(",") if args.only else None))
     return 0
-
-
-def read_done(run_dir: Path) -> dict[str, dict]:
-    out = {}
-    for s in STAGES:
-        p = done_marker(run_dir, s)
-        if p.is_file():
-            import json
-
-            out[s] = json.loads(p.read_text())
-    return out
-
-
-__all__ = ["run_recipe", "STAGES", "read_done", "read_jsonl"]

@@ -12,20 +12,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from seekmath.recipe import MODEL_STAGES, STAGES
 from seekmath.runs import atomic_write_json, atomic_write_text, read_metrics
 
 log = logging.getLogger("seekmath.report")
-
-MODEL_STAGES = ["pretrain", "sft", "rl"]
-
-# The paper's numbers the toy-scale findings are compared with (spec §3.6, §4).
-PAPER_ORDERINGS = [
-    "Online RFT > RFT (online data matters more as the policy drifts)",
-    "GRPO > Online RFT (reward-scaled coefficients that also penalise wrong answers)",
-    "GRPO+PS > GRPO+OS (step-level rewards)",
-    "two iterations of iterative RL > one (most of the gain in the first)",
-    "RL raises maj@K but not pass@K (Fig. 7)",
-]
 
 
 def _load_json(path: Path) -> Any:
@@ -44,8 +34,9 @@ def _fmt(x: Any, pct: bool = True) -> str:
 def collect_summary(run_dir: Path) -> dict:
     """summary.json: {"stages": {STAGE: {BENCH: {...}}}, "seconds": {STAGE: s}, "peak_rss_mb": {...}, ...}."""
     summary: dict[str, Any] = {"stages": {}, "seconds": {}, "peak_rss_mb": {}}
-    order = ["crawl", "corpus", "pretrain", "sft", "rl", "eval"]  # the recipe's order, then anything else
-    dirs = sorted((p for p in run_dir.iterdir() if p.is_dir()), key=lambda p: (order.index(p.name) if p.name in order else len(order), p.name))
+    # the recipe's order, then anything else
+    dirs = sorted((p for p in run_dir.iterdir() if p.is_dir()),
+                  key=lambda p: (STAGES.index(p.name) if p.name in STAGES else len(STAGES), p.name))
     for stage_dir in dirs:
         done = _load_json(stage_dir / "DONE.json")
         if done:
