@@ -5,7 +5,10 @@ output's tokens, then over outputs), group-std scaling, beta 0.04 (k3 KL in the 
 model loaded), epsilon 0.2, mu 1, G 8, 4 prompts per step, at most 64 new tokens, temperature 1,
 top-p 1, lr constant, AdamW, grad-norm clip 1, fp32 (bf16 off), no gradient checkpointing, CPU,
 the same torch thread count. Prompts: DeepSeekMath's zero-shot chat prompt over the same pool of
-synthetic train problems; reward: seekmath's RuleReward (the grader) for both.
+synthetic train problems, and the SAME prompts at every step: TRL's dataset is laid out in the
+order seekmath's loop draws prompts (`prompt_indices`) and TRL's shuffling is off, so the two reward
+curves differ only through the policies and the sampling noise (compared step by step: paired mean
+difference with its standard error). Reward: seekmath's RuleReward (the grader) for both.
 
 Timing: wall seconds of each optimizer step including generation (TRL: a TrainerCallback between
 on_step_begin and on_step_end; seekmath: the step's own clock), median over steps after the first
@@ -45,20 +48,22 @@ def warm_start(out: Path, seconds_steps: int) -> Path:
 
 
 def run_trl(model_path: Path, problems, args, out: Path) -> tuple[list[float], list[float]]:
+    """TRL's GRPOTrainer over `problems`, visited in seekmath's per-step prompt order."""
     import torch
     from datasets import Dataset
     from transformers import TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
 
     from seekmath.models import load_model, load_tokenizer
-    from seekmath.rl.grpo import make_rule_reward, policy_prompt
+    from seekmath.rl.grpo import make_rule_reward, policy_prompt, prompt_indices
 
     rule = make_rule_reward()
 
     def correctness(prompts, completions, answer, **kw):
         return rule(list(completions), list(answer)).tolist()
 
-    ds = Dataset.from_list([{"prompt": policy_prompt(p.question), "answer": p.answer} for p in problems])
+    order = [i for step in range(args.steps) for i in prompt_indices(len(problems), args.prompts, step, args.seed)]
+    ds = Dataset.from_list([{"prompt": policy_prompt(problems[i].question), "answer": problems[i].answer} for i in order])
     cfg = GRPOConfig(
         output_dir=str(out), use_cpu=True, bf16=False, fp16=False, gradient_checkpointing=False,
         report_to="none", save_strategy="no", push_to_hub=False, disable_tqdm=True, logging_steps=1,
@@ -67,6 +72,7 @@ def run_trl(model_path: Path, problems, args, out: Path) -> tuple[list[float], l
         learning_rate=args.lr, lr_scheduler_type="constant", warmup_steps=0, weight_decay=0.0, max_grad_norm=1.0,
         beta=args.beta, loss_type="grpo", scale_rewards="group", epsilon=0.2, num_iterations=1,
         temperature=1.0, top_p=1.0, seed=args.seed, dataloader_num_workers=0, use_vllm=False,
+        shuffle_dataset=False,  # step k takes rows [k*prompts, (k+1)*prompts): seekmath's prompts of step k
     )
     times: list[float] = []
     rewards: list[float] = []
@@ -111,7 +117,7 @@ def run_seekmath(model_path: Path, problems, args, out: Path) -> tuple[list[floa
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=None, help=f"warm-started policy folder (default: {DEFAULT_MODEL} if present, else a short SFT)")
-    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=2, help="steps left out of the median")
     ap.add_argument("--group", type=int, default=8)
     ap.add_argument("--prompts", type=int, default=4)
@@ -164,6 +170,9 @@ def main(argv=None) -> int:
     print()
     print("reward curve TRL:     ", " ".join(f"{x:.2f}" for x in r_trl))
     print("reward curve seekmath:", " ".join(f"{x:.2f}" for x in r_sm))
+    diffs = [a - b for a, b in zip(r_sm, r_trl)]  # same prompts at each step: a paired comparison
+    se = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else float("nan")
+    print(f"reward, seekmath - TRL (paired by step, same prompts): {statistics.mean(diffs):+.3f} +- {se:.3f} (1 s.e., {len(diffs)} steps)")
     print("s/step TRL:           ", " ".join(f"{x:.2f}" for x in t_trl))
     print("s/step seekmath:      ", " ".join(f"{x:.2f}" for x in t_sm))
     print(f"seekmath/TRL time per step: {m_sm / m_trl:.3f}")
