@@ -43,7 +43,8 @@ def test_prompt_order_is_a_function_of_step():
 
 def test_validate_names_bad_keys():
     for override, msg in [("rl.algorithm=ppo", "rl.algorithm"), ("rl.reward=human", "rl.reward"), ("rl.group_size=1", "group_size"),
-                          ("rl.aggregation=sum", "rl.aggregation"), ("rl.temperature=0.0", "temperature")]:
+                          ("rl.aggregation=sum", "rl.aggregation"), ("rl.temperature=0.0", "temperature"),
+                          ("rl.zero_variance=drop", "rl.zero_variance")]:
         with pytest.raises(ValueError, match=msg.replace(".", r"\.")):
             validate(_cfg(override).rl)
 
@@ -123,3 +124,45 @@ def test_grouped_logprobs_equal_packed_with_gradients(tiny_model_dir):
     assert ro.group_slices(3) == [slice(0, 2), slice(2, 4)] and ro.group_slices(4) == [slice(0, 4)]
     nog = grouped_logprobs_nograd(model, ro, 2, temperature=0.7)
     assert torch.allclose(nog[mask], lp_a.detach()[mask], atol=1e-5)
+
+
+def _one_step(model_dir, zero_variance, rewards, beta=0.0):
+    """One grpo_step from the same start, with a scripted reward (one informative group, one constant)."""
+    import copy
+
+    from seekmath.generate import make_engine
+    from seekmath.models import load_model, load_tokenizer
+    from seekmath.rl.grpo import grpo_step
+    from seekmath.tasks.synthetic import generate_problems
+
+    cfg = _cfg("rl.group_size=4", "rl.prompts_per_step=2", "rl.max_new_tokens=8", f"rl.beta={beta}", "rl.lr=0.001",
+               f"rl.zero_variance={zero_variance}", "rl.micro_batch_size=8")
+    torch.manual_seed(0)
+    tok = load_tokenizer(model_dir)
+    policy = load_model(model_dir, device="cpu")
+    ref = copy.deepcopy(policy).requires_grad_(False)
+    opt = torch.optim.SGD(policy.parameters(), lr=1.0)  # weights moved by exactly the (clipped) gradient: Adam would blow float noise up
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
+    problems = generate_problems(cfg.tasks, "train", n=8)
+    rule = lambda texts, golds: torch.tensor(rewards, dtype=torch.float32)  # noqa: E731 - scripted verdicts
+    row = grpo_step(0, policy, opt, sched, tok, problems, rule, None, make_engine("hf", policy, tok, batch_size=8), ref, cfg.rl, "cpu")
+    return row, {n: p.detach().clone() for n, p in policy.named_parameters()}
+
+
+def test_zero_variance_skip_is_exact_without_kl(tiny_model_dir):
+    """rl.zero_variance=skip leaves the constant group out and gives the same update as keep (beta = 0)."""
+    mixed = [1, 0, 0, 1, 0, 0, 0, 0]  # group 0 informative, group 1 all wrong
+    row_keep, w_keep = _one_step(tiny_model_dir, "keep", mixed)
+    row_skip, w_skip = _one_step(tiny_model_dir, "skip", mixed)
+    assert row_keep["groups_trained"] == 1.0 and row_skip["groups_trained"] == 0.5
+    assert row_keep["zero_variance_groups"] == row_skip["zero_variance_groups"] == 0.5
+    for n in w_keep:
+        assert torch.allclose(w_keep[n], w_skip[n], atol=1e-6), n
+    # nothing informative: skip makes no update at all
+    row_none, w_none = _one_step(tiny_model_dir, "skip", [0] * 8, beta=0.04)
+    assert row_none["groups_trained"] == 0.0
+    from seekmath.models import load_model
+
+    start = dict(load_model(tiny_model_dir, device="cpu").named_parameters())
+    assert all(torch.equal(w_none[n], start[n].detach()) for n in w_none)
+    assert any(not torch.equal(w_keep[n], start[n].detach()) for n in w_keep)  # the informative step did move the policy

@@ -125,6 +125,20 @@ def process_advantages(
     return Advantages(out.to(torch.float32), zero, n // group_size)
 
 
+def informative_groups(advantages: torch.Tensor, group_size: int) -> torch.Tensor:
+    """Which groups carry a policy-gradient signal: bool [num_groups], False where every advantage of
+    every output of the group is exactly 0 (an all-equal-reward group, an all-wrong group under I(o)).
+
+    Such a group's term in eq. 3 is -beta * KL only, so leaving it out of an update (rl.zero_variance
+    = skip) changes nothing but that KL term — and nothing at all when beta = 0.
+    """
+    a = torch.as_tensor(advantages)
+    n = a.shape[0]
+    if group_size < 1 or n % group_size:
+        raise ValueError(f"informative_groups: {n} outputs do not split into groups of {group_size}")
+    return (a.reshape(n // group_size, -1) != 0).any(dim=1)
+
+
 def indicator_advantages(rewards: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
     """Online RFT / RFT gradient coefficient I(o) (Table 10): 1 for a correct output, 0 otherwise."""
     return (torch.as_tensor(rewards).flatten() > threshold).to(torch.float32)

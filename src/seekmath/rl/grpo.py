@@ -40,7 +40,7 @@ from pathlib import Path
 
 import torch
 
-from seekmath.rl.advantages import indicator_advantages, outcome_advantages, process_advantages
+from seekmath.rl.advantages import indicator_advantages, informative_groups, outcome_advantages, process_advantages
 from seekmath.rl.losses import AGGREGATIONS, aggregation_weights, grpo_loss
 from seekmath.rl.rollout import GroupedRollout, grouped_logprobs, grouped_logprobs_nograd
 
@@ -48,6 +48,7 @@ log = logging.getLogger("seekmath.rl")
 
 ALGORITHMS = ("grpo", "online_rft", "rft")
 REWARDS = ("rule", "orm", "prm")
+ZERO_VARIANCE = ("keep", "skip")
 
 
 def validate(rl) -> None:
@@ -58,6 +59,8 @@ def validate(rl) -> None:
         raise ValueError(f"rl.reward: unknown {rl.reward!r}; expected one of {', '.join(REWARDS)}")
     if rl.aggregation not in AGGREGATIONS:
         raise ValueError(f"rl.aggregation: unknown {rl.aggregation!r}; expected one of {', '.join(AGGREGATIONS)}")
+    if rl.zero_variance not in ZERO_VARIANCE:
+        raise ValueError(f"rl.zero_variance: unknown {rl.zero_variance!r}; expected one of {', '.join(ZERO_VARIANCE)}")
     if rl.algorithm != "grpo" and rl.reward == "prm":
         raise ValueError("rl.reward=prm (process supervision) needs rl.algorithm=grpo")
     for key in ("group_size", "prompts_per_step", "max_new_tokens", "mu", "iterations", "steps", "micro_batch_size", "generation_batch_size"):
@@ -256,15 +259,19 @@ def greedy_accuracy(engine, problems, rule, max_new_tokens: int) -> float:
 # One GRPO step's training part (pure w.r.t. its inputs; used by run_rl and the TRL bench)
 
 
-def train_on_batch(policy, opt, rollout: GroupedRollout, advantages: torch.Tensor, *, ref_logp, rl, algorithm: str = "grpo") -> dict:
+def train_on_batch(policy, opt, rollout: GroupedRollout, advantages: torch.Tensor, *, ref_logp, rl, algorithm: str = "grpo",
+                   weights: torch.Tensor | None = None) -> dict:
     """mu optimiser steps of eq. 3 on one sampled batch; returns diagnostics.
 
     ``advantages``: [N] (outcome) or [N, T] (process). For rft/online_rft they are I(o) and beta = 0.
     Micro-batches hold whole groups (the prompt runs once per group); the aggregation weights come
-    from the whole batch, so the update does not depend on the micro-batch size.
+    from the whole batch, so the update does not depend on the micro-batch size. ``weights`` ([N, >=T]):
+    aggregation weights computed on a larger batch this one was cut from (rl.zero_variance = skip).
     """
     mask = rollout.completion_mask()
-    weights = aggregation_weights(mask, rl.aggregation, max_len=rl.max_new_tokens)
+    if weights is None:
+        weights = aggregation_weights(mask, rl.aggregation, max_len=rl.max_new_tokens)
+    weights = weights[:, : mask.shape[1]]
     beta = rl.beta if algorithm == "grpo" else 0.0
     slices = rollout.group_slices(rl.micro_batch_size)
     old_logp = None
@@ -488,10 +495,24 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
 
     rollout = GroupedRollout([group[0].prompt_ids for group in outs], [c.token_ids for c in flat],
                              [u for u in range(len(outs)) for _ in range(G)], tok.pad_token_id)
-    ref_logp = None
-    if ref_model is not None and rl.beta > 0:  # one no-grad pass over the batch (whole groups per forward)
-        ref_logp = grouped_logprobs_nograd(ref_model, rollout, rl.micro_batch_size, rl.temperature)
-    stats = train_on_batch(policy, opt, rollout, adv_values, ref_logp=ref_logp, rl=rl, algorithm=rl.algorithm)
+    weights = None
+    groups_trained = len(outs)
+    if rl.zero_variance == "skip":  # leave groups without policy-gradient signal out of every pass
+        keep = informative_groups(adv_values, G).tolist()
+        groups_trained = sum(keep)
+        if groups_trained < len(outs):
+            weights = aggregation_weights(rollout.completion_mask(), rl.aggregation, max_len=rl.max_new_tokens)  # whole-batch denominators
+            rows = [i for i in range(len(flat)) if keep[i // G]]
+            kept = [u for u in range(len(outs)) if keep[u]]
+            rollout = GroupedRollout([rollout.prompts[u] for u in kept], [rollout.completions[i] for i in rows],
+                                     [k for k in range(len(kept)) for _ in range(G)], tok.pad_token_id)
+            adv_values, weights = adv_values[rows], weights[rows]
+    stats = {"kl": 0.0, "entropy": 0.0, "clip_fraction": 0.0, "grad_norm": 0.0, "surrogate_loss": 0.0}
+    if groups_trained:
+        ref_logp = None
+        if ref_model is not None and rl.beta > 0:  # one no-grad pass over the batch (whole groups per forward)
+            ref_logp = grouped_logprobs_nograd(ref_model, rollout, rl.micro_batch_size, rl.temperature)
+        stats = train_on_batch(policy, opt, rollout, adv_values, ref_logp=ref_logp, rl=rl, algorithm=rl.algorithm, weights=weights)
     sched.step()
     t_train = time.time()
 
@@ -508,6 +529,7 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
         "truncated": float(sum(c.finish_reason == "length" for c in flat) / len(flat)),
         "clip_fraction": stats["clip_fraction"],
         "zero_variance_groups": zero_var,
+        "groups_trained": groups_trained / len(outs),  # < 1 only with rl.zero_variance = skip (KL/entropy then over those groups)
         "grad_norm": stats["grad_norm"],
         "lr": sched.get_last_lr()[0],
         "surrogate_loss": stats["surrogate_loss"],  # ~0 by construction at mu=1; NOT a progress signal

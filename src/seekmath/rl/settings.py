@@ -24,6 +24,10 @@ class RLConfig:
     clip_eps: float = 0.2  # unspecified in the paper; the usual PPO value (inactive when mu = 1)
     aggregation: str = "seq_mean_token_mean"  # paper | token_mean (DAPO) | constant_normaliser (Dr. GRPO, / max_new_tokens)
     normalise_std: bool = True  # divide group-centred rewards by the group std (False = Dr. GRPO)
+    # keep: every group is in the update (eq. 3 exactly) | skip: groups whose advantages are all 0 are
+    # left out of the forward/backward and the reference pass (their policy-gradient term is 0; only
+    # their KL term is dropped, nothing when beta = 0); the loss keeps the whole batch's denominators
+    zero_variance: str = "keep"
     # --- sampling (Algorithm 1)
     group_size: int = 64  # G outputs per question
     prompts_per_step: int = 16  # questions per GRPO step (16 x 64 = the paper's batch of 1024 outputs)
