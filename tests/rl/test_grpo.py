@@ -126,8 +126,9 @@ def test_grouped_logprobs_equal_packed_with_gradients(tiny_model_dir):
     assert torch.allclose(nog[mask], lp_a.detach()[mask], atol=1e-5)
 
 
-def _one_step(model_dir, zero_variance, rewards, beta=0.0):
-    """One grpo_step from the same start, with a scripted reward (one informative group, one constant)."""
+def _one_step(model_dir, zero_variance, rewards, beta=0.0, stale_sampler=False):
+    """One grpo_step from the same start, with a scripted reward (one informative group, one constant).
+    stale_sampler: the engine samples from a perturbed copy of the policy (a sampler that missed a weight update)."""
     import copy
 
     from seekmath.generate import make_engine
@@ -145,7 +146,13 @@ def _one_step(model_dir, zero_variance, rewards, beta=0.0):
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
     problems = generate_problems(cfg.tasks, "train", n=8)
     rule = lambda texts, golds: torch.tensor(rewards, dtype=torch.float32)  # noqa: E731 - scripted verdicts
-    row = grpo_step(0, policy, opt, sched, tok, problems, rule, None, make_engine("hf", policy, tok, batch_size=8), ref, cfg.rl, "cpu")
+    sampler = policy
+    if stale_sampler:
+        sampler = copy.deepcopy(policy)
+        with torch.no_grad():
+            for p in sampler.parameters():
+                p.add_(0.05 * torch.randn_like(p))
+    row = grpo_step(0, policy, opt, sched, tok, problems, rule, None, make_engine("hf", sampler, tok, batch_size=8), ref, cfg.rl, "cpu")
     return row, {n: p.detach().clone() for n, p in policy.named_parameters()}
 
 
@@ -166,3 +173,14 @@ def test_zero_variance_skip_is_exact_without_kl(tiny_model_dir):
     start = dict(load_model(tiny_model_dir, device="cpu").named_parameters())
     assert all(torch.equal(w_none[n], start[n].detach()) for n in w_none)
     assert any(not torch.equal(w_keep[n], start[n].detach()) for n in w_keep)  # the informative step did move the policy
+
+
+def test_logprob_gap_catches_a_stale_sampler(tiny_model_dir, caplog):
+    """The sampler's own log-probs of its tokens equal the trainer's (fp32); a sampler on other weights is flagged."""
+    mixed = [1, 0, 0, 1, 0, 1, 1, 0]
+    row, _ = _one_step(tiny_model_dir, "keep", mixed)
+    assert row["logprob_gap_mean"] < 1e-4 and row["logprob_gap_max"] < 1e-3
+    with caplog.at_level("WARNING", logger="seekmath.rl"):
+        stale, _ = _one_step(tiny_model_dir, "keep", mixed, stale_sampler=True)
+    assert stale["logprob_gap_mean"] > 0.1
+    assert "stale weights" in caplog.text

@@ -15,12 +15,17 @@ class Completion:
         to and including the token that completed the stop string when finish_reason == "stop".
     prompt_ids: the prompt's token ids (with BOS) exactly as the model saw them (no padding).
     finish_reason: "eos" | "stop" | "length".
+    logprobs: log-probability of each kept token under the sampling distribution softmax(logits / T)
+        (before top-p truncation), as the sampler computed it; None for greedy decoding or an engine
+        that does not report them. RL compares them with the trainer's log-probs of the same tokens
+        (`logprob_gap`): a gap means the sampler ran other weights or other numerics than the trainer.
     """
 
     text: str
     token_ids: list[int] = field(default_factory=list)
     prompt_ids: list[int] = field(default_factory=list)
     finish_reason: str = "length"
+    logprobs: list[float] | None = None
 
 
 class Engine(Protocol):

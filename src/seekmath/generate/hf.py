@@ -166,6 +166,7 @@ class HFEngine:
             logits, mask, next_pos = logits[idx], mask[idx], next_pos[idx]
 
         generated: list[list[int]] = [[] for _ in range(B)]
+        sampled_logprobs: list[list[float]] = [[] for _ in range(B)]  # sampling runs only (temperature > 0)
         finish = ["length"] * B
         alive = list(range(B))  # original row index of each row still in the batch
         active = [True] * B  # per batch position: still generating (finished rows linger until compaction)
@@ -174,11 +175,16 @@ class HFEngine:
             tok = sample_next(logits, temperature, top_p, gen)
             eos_list = torch.isin(tok, eos).tolist()
             tok_list = tok.tolist()
+            lp_list = None
+            if temperature > 0:
+                lp_list = torch.log_softmax(logits.float() / temperature, dim=-1).gather(-1, tok[:, None])[:, 0].tolist()
             live = []
             for j, b in enumerate(alive):
                 if not active[j]:
                     continue
                 generated[b].append(tok_list[j])
+                if lp_list is not None:
+                    sampled_logprobs[b].append(lp_list[j])
                 if eos_list[j]:
                     finish[b] = "eos"
                     active[j] = False
@@ -218,7 +224,8 @@ class HFEngine:
                 cut, found = cut_at_stop(text, stop)
                 if found and finish[b] == "length":
                     text, finish[b] = cut, "stop"
-            completions.append(Completion(text=text, token_ids=ids, prompt_ids=list(batch_ids[b]), finish_reason=finish[b]))
+            completions.append(Completion(text=text, token_ids=ids, prompt_ids=list(batch_ids[b]), finish_reason=finish[b],
+                                          logprobs=sampled_logprobs[b] if temperature > 0 else None))
         return completions
 
 

@@ -49,6 +49,7 @@ log = logging.getLogger("seekmath.rl")
 ALGORITHMS = ("grpo", "online_rft", "rft")
 REWARDS = ("rule", "orm", "prm")
 ZERO_VARIANCE = ("keep", "skip")
+LOGPROB_GAP_WARN = 0.1  # nats/token: fp32 shows ~1e-6, bf16 ~1e-2; more means the sampler ran other weights
 
 
 def validate(rl) -> None:
@@ -280,12 +281,21 @@ def train_on_batch(policy, opt, rollout: GroupedRollout, advantages: torch.Tenso
     policy.train()
     out = {"kl": 0.0, "clip_fraction": 0.0, "entropy": 0.0, "surrogate_loss": 0.0, "grad_norm": 0.0}
     n_tok = max(1, int(mask.sum()))
+    # sampler-vs-trainer check: before the first update pi_theta is the policy that sampled (rft samples
+    # from the frozen initial policy instead, so there is nothing to compare)
+    check_gap = rollout.sampler_logprobs is not None and algorithm != "rft"
+    gap_sum, gap_max = 0.0, 0.0
     for it in range(rl.mu):
         opt.zero_grad(set_to_none=True)
         total_loss = kl_sum = clip_sum = ent_sum = 0.0
         for sl in slices:
             logp, ent, m = grouped_logprobs(policy, rollout, sl, rl.temperature, with_entropy=(it == 0))
             T, dev = logp.shape[1], logp.device
+            if it == 0 and check_gap:
+                gap = (logp.detach().float().cpu() - rollout.sampler_logprob_tensor(sl, T)).abs()[m.cpu()]
+                if gap.numel():
+                    gap_sum += float(gap.sum())
+                    gap_max = max(gap_max, float(gap.max()))
             adv = advantages[sl]
             if adv.dim() == 2:
                 adv = adv[:, :T]
@@ -307,6 +317,8 @@ def train_on_batch(policy, opt, rollout: GroupedRollout, advantages: torch.Tenso
         if it == 0:
             out.update(kl=kl_sum / n_tok, clip_fraction=clip_sum / n_tok, entropy=ent_sum / n_tok,
                        surrogate_loss=total_loss, grad_norm=float(gn))
+            if check_gap:
+                out.update(logprob_gap_mean=gap_sum / n_tok, logprob_gap_max=gap_max)
         elif it == rl.mu - 1:
             out["clip_fraction_last_update"] = clip_sum / n_tok
     return out
@@ -493,8 +505,9 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
         adv_values, zero_var = adv.values, adv.zero_variance_share
     t_rew = time.time()
 
+    sampler_lp = [c.logprobs for c in flat] if all(c.logprobs is not None for c in flat) else None
     rollout = GroupedRollout([group[0].prompt_ids for group in outs], [c.token_ids for c in flat],
-                             [u for u in range(len(outs)) for _ in range(G)], tok.pad_token_id)
+                             [u for u in range(len(outs)) for _ in range(G)], tok.pad_token_id, sampler_lp)
     weights = None
     groups_trained = len(outs)
     if rl.zero_variance == "skip":  # leave groups without policy-gradient signal out of every pass
@@ -505,7 +518,8 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
             rows = [i for i in range(len(flat)) if keep[i // G]]
             kept = [u for u in range(len(outs)) if keep[u]]
             rollout = GroupedRollout([rollout.prompts[u] for u in kept], [rollout.completions[i] for i in rows],
-                                     [k for k in range(len(kept)) for _ in range(G)], tok.pad_token_id)
+                                     [k for k in range(len(kept)) for _ in range(G)], tok.pad_token_id,
+                                     [sampler_lp[i] for i in rows] if sampler_lp is not None else None)
             adv_values, weights = adv_values[rows], weights[rows]
     stats = {"kl": 0.0, "entropy": 0.0, "clip_fraction": 0.0, "grad_norm": 0.0, "surrogate_loss": 0.0}
     if groups_trained:
@@ -518,7 +532,11 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
 
     lengths = torch.tensor([len(c.token_ids) for c in flat], dtype=torch.float32)
     per_group = correct.view(-1, G)
-    return {
+    gap = stats.get("logprob_gap_mean")
+    if gap is not None and gap > LOGPROB_GAP_WARN:
+        log.warning("rl step %d: sampler and trainer disagree on the sampled tokens' log-probs by %.3f nats/token on average "
+                    "(max %.3f): the rollouts may come from stale weights", step, gap, stats["logprob_gap_max"])
+    row = {
         "reward_mean": float(rewards.mean()),
         "reward_std": float(rewards.std()) if rewards.numel() > 1 else 0.0,
         "accuracy": float(correct.mean()),
@@ -531,6 +549,10 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
         "zero_variance_groups": zero_var,
         "groups_trained": groups_trained / len(outs),  # < 1 only with rl.zero_variance = skip (KL/entropy then over those groups)
         "grad_norm": stats["grad_norm"],
+        # |log pi_trainer - log pi_sampler| per sampled token before the update: ~1e-5 is float noise,
+        # a large gap means the rollouts came from other weights (a stale vLLM copy) or other numerics
+        "logprob_gap_mean": stats.get("logprob_gap_mean"),
+        "logprob_gap_max": stats.get("logprob_gap_max"),
         "lr": sched.get_last_lr()[0],
         "surrogate_loss": stats["surrogate_loss"],  # ~0 by construction at mu=1; NOT a progress signal
         "seconds_generation": round(t_gen - t0, 3),
@@ -538,3 +560,4 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
         "seconds_training": round(t_train - t_rew, 3),
         "seconds_step": round(t_train - t0, 3),
     }
+    return {k: v for k, v in row.items() if v is not None}

@@ -136,6 +136,17 @@ class GroupedRollout:
     completions: list[list[int]]
     owner: list[int]
     pad_id: int
+    sampler_logprobs: list[list[float]] | None = None  # per completion token, as the sampler computed them (if it did)
+
+    def sampler_logprob_tensor(self, sl: slice, width: int) -> torch.Tensor | None:
+        """The sampler's log-probs of outputs `sl` as [n, width] (0 on padding), or None if unknown."""
+        if self.sampler_logprobs is None:
+            return None
+        rows = self.sampler_logprobs[sl]
+        out = torch.zeros((len(rows), width), dtype=torch.float32)
+        for i, lp in enumerate(rows):
+            out[i, : len(lp)] = torch.tensor(lp[:width], dtype=torch.float32)
+        return out
 
     @property
     def num_outputs(self) -> int:
