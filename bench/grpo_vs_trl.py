@@ -3,7 +3,8 @@
 Settings (both sides): DeepSeekMath outcome-supervision GRPO — loss_type "grpo" (mean over an
 output's tokens, then over outputs), group-std scaling, beta 0.04 (k3 KL in the loss, reference
 model loaded), epsilon 0.2, mu 1, G 8, 4 prompts per step, at most 64 new tokens, temperature 1,
-top-p 1, lr constant, AdamW, grad-norm clip 1, fp32 (bf16 off), no gradient checkpointing, CPU,
+top-p 1, every group in the update (seekmath's rl.zero_variance=keep, as TRL does), lr constant, AdamW,
+grad-norm clip 1, fp32 (bf16 off), no gradient checkpointing, CPU,
 the same torch thread count. Prompts: DeepSeekMath's zero-shot chat prompt over the same pool of
 synthetic train problems, and the SAME prompts at every step: TRL's dataset is laid out in the
 order seekmath's loop draws prompts (`prompt_indices`) and TRL's shuffling is off, so the two reward
@@ -104,7 +105,7 @@ def run_seekmath(model_path: Path, problems, args, out: Path) -> tuple[list[floa
     cfg = load_config("tiny", TASK_OVERRIDES + [
         f"rl.group_size={args.group}", f"rl.prompts_per_step={args.prompts}", f"rl.max_new_tokens={args.max_new_tokens}",
         f"rl.beta={args.beta:.8f}", f"rl.lr={args.lr:.10f}", f"rl.steps={args.steps}", "rl.iterations=1", "rl.mu=1",
-        "rl.aggregation=seq_mean_token_mean", "rl.normalise_std=true", "rl.clip_eps=0.2", "rl.temperature=1.0", "rl.top_p=1.0",
+        "rl.aggregation=seq_mean_token_mean", "rl.normalise_std=true", "rl.zero_variance=keep", "rl.clip_eps=0.2", "rl.temperature=1.0", "rl.top_p=1.0",
         "rl.max_grad_norm=1.0", "rl.weight_decay=0.0", "rl.eval_problems=0", "rl.save_every=0",
         f"rl.micro_batch_size={args.prompts * args.group}", f"rl.generation_batch_size={args.prompts * args.group}",
         f"rl.train_problems={len(problems)}", f"rl.seed={args.seed}", f"rl.threads={args.threads}",
