@@ -129,14 +129,13 @@ def eval_config_for(cfg, stage: str):
 
 def stage_eval(cfg, run_dir: Path) -> dict:
     from seekmath.evaluate.harness import evaluate_model
-    from seekmath.tasks.loaders import BENCHMARKS, bench_data_dir
+    from seekmath.tasks.loaders import local_benchmark_file
 
     import dataclasses
 
     benches = list(cfg.run.eval_benches)
     # real GSM8K / MATH-500 through the same harness when their files are present
-    data = bench_data_dir()
-    real = [b for b in cfg.run.real_benches if data is not None and (data / BENCHMARKS[b][0]).is_file() and b not in benches]
+    real = [b for b in cfg.run.real_benches if local_benchmark_file(b) is not None and b not in benches]
     results = {}
     for stage in MODEL_STAGES:
         model_dir = final_model(run_dir, stage)

@@ -165,3 +165,23 @@ def test_cli_demo_crawl_and_speed(tmp_path, capsys):
 def test_too_few_pages_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="at least 50"):
         make_demo_crawl(tmp_path, pages=10)
+
+
+def test_without_benchmark_files_plants_only_synthetic_and_stays_offline(tmp_path, monkeypatch):
+    """No GSM8K/MATH-500 files: the crawl must not reach for the hub, and a test split smaller than the
+    contamination quota (the smoke task has 40 problems) plants what it has instead of looping."""
+    from seekmath.config import load_config
+    from seekmath.tasks import loaders
+
+    monkeypatch.setenv("SEEKMATH_DATA_DIR", str(tmp_path / "no-benchmarks"))
+
+    def no_hub(*a, **k):
+        raise AssertionError("the demo crawl tried to download a benchmark")
+
+    monkeypatch.setattr(loaders, "load_hf", no_hub)
+    tasks = load_config("smoke").tasks
+    summary = make_demo_crawl(tmp_path / "c", pages=3000, seed=0, tasks_cfg=tasks)
+    labels = [json.loads(line) for line in (tmp_path / "c" / "labels.jsonl").read_text().splitlines()]
+    planted = Counter(r["benchmark"] for r in labels if r["planted"] == "contamination")
+    assert set(planted) == {"synthetic"} and planted["synthetic"] == tasks.num_test == summary["contamination"]
+

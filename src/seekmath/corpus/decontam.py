@@ -127,10 +127,9 @@ def benchmark_texts(names: list[str], fields: list[str], tasks_cfg=None, synthet
     todo = list(names) + (["synthetic"] if synthetic_test and "synthetic" not in names else [])
     for name in todo:
         if name in loaders.BENCHMARKS:
-            rel = loaders.BENCHMARKS[name][0]
-            root = loaders.bench_data_dir()
-            if not rel or root is None or not (root / rel).is_file():
-                log.warning("decontamination: benchmark %r skipped, its file %r was not found (set SEEKMATH_DATA_DIR)", name, rel)
+            if loaders.local_benchmark_file(name) is None:
+                log.warning("decontamination: benchmark %r skipped, its file %r was not found (set SEEKMATH_DATA_DIR)",
+                            name, loaders.BENCHMARKS[name][0])
                 counts[name] = "missing"
                 continue
         elif name != "synthetic" and not Path(name).is_file():

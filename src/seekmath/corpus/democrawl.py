@@ -674,8 +674,9 @@ def _weighted_choice(rng: random.Random, sites: list[Site]) -> Site:
 
 
 def _benchmark_items(tasks_cfg, rng: random.Random, n_synth: int, n_gsm: int, n_math: int) -> list[tuple[str, MathItem]]:
-    """Planted benchmark problems: synthetic TEST split (always), GSM8K / MATH-500 when their files exist."""
-    from seekmath.tasks.loaders import TaskError, load_problems
+    """Planted benchmark problems: synthetic TEST split (always), GSM8K / MATH-500 when their files exist
+    locally (never downloaded: the demo crawl is an offline product)."""
+    from seekmath.tasks.loaders import TaskError, load_problems, local_benchmark_file
     from seekmath.tasks.synthetic import generate_problems
 
     out: list[tuple[str, MathItem]] = []
@@ -683,10 +684,12 @@ def _benchmark_items(tasks_cfg, rng: random.Random, n_synth: int, n_gsm: int, n_
     for p in rng.sample(test, min(n_synth, len(test))):
         out.append(("synthetic", _synthetic_item(p, rng, markup=rng.random() < 0.3)))
     for name, k in (("gsm8k", n_gsm), ("math500", n_math)):
+        if local_benchmark_file(name) is None:
+            continue  # benchmark files not available here: plant only what we have
         try:
             probs = load_problems(name)
         except (TaskError, OSError, ValueError):
-            continue  # benchmark files not available here: plant only what we have
+            continue
         for p in rng.sample(probs, min(k, len(probs))):
             sol = [s for s in (p.solution or "").split("\n") if s.strip()][:8] or [f"The answer is {p.answer}."]
             if name == "gsm8k":
@@ -706,9 +709,11 @@ def _near_duplicate_html(html: str, rng: random.Random) -> str:
     if rng.random() < 0.5:
         note = rng.choice(["<p>Edit: fixed a typo.</p>", "<p>Thanks for reading!</p>", "<p>Originally posted elsewhere.</p>"])
         return html.replace("</article>", note + "</article>", 1)
-    start = html.find("</h1>")
+    # the edited word must be in the article's visible text: an edit in the sidebar or footer is
+    # boilerplate that extraction drops, which would make the copy an exact duplicate
+    start, end = html.find("</h1>"), html.find("</article>")
     for a, b in ((" the ", " that "), (" and ", " & "), (" is ", " was "), (" a ", " one "), (" has ", " had ")):
-        i = html.find(a, start)
+        i = html.find(a, start, end if end > start else len(html))
         if i > 0:
             return html[:i] + b + html[i + len(a):]
     return html.replace("</article>", "<p>Thanks for reading!</p></article>", 1)
@@ -797,12 +802,16 @@ def generate_pages(pages: int, seed: int, tasks_cfg) -> list[Page]:
     while len(bench) < n_contam:  # benchmark files missing: fill with more synthetic test problems
         extra = _benchmark_items(tasks_cfg, random.Random(f"more/{seed}/{len(bench)}"), n_contam - len(bench), 0, 0)
         have = {b[1].question for b in bench}
-        bench += [b for b in extra if b[1].question not in have][: n_contam - len(bench)]
-        if not extra:
+        new = [b for b in extra if b[1].question not in have][: n_contam - len(bench)]
+        if not new:  # the test split holds no more distinct problems (a small task space): plant fewer
             break
+        bench += new
     for name, item in bench:
         site = _weighted_choice(rng, MATH_SITES if rng.random() < 0.8 else HIDDEN_SITES)
         out.append(math_page(site, item, "contamination", name))
+    for _ in range(n_contam - len(bench)):  # fewer benchmark problems than planned: keep the page count
+        site = _weighted_choice(rng, NONMATH_SITES)
+        out.append(plain_page(site, rng.choice(site.genres)))
 
     # near-duplicates of clean pages, at another URL of the same site or on a scraper site
     originals = rng.sample([p for p in out if p.planted == "none"], n_dup)

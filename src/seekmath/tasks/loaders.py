@@ -195,6 +195,21 @@ def bench_data_dir() -> Path | None:
     return None
 
 
+def local_benchmark_file(name: str) -> Path | None:
+    """The local file of a named benchmark (under `bench_data_dir()`), or None when it is not here.
+
+    For callers that must stay offline (the demo crawl, decontamination, the recipe's real-benchmark
+    evaluation): `load_problems` would fall back to downloading the HF dataset instead.
+    """
+    if name not in BENCHMARKS:
+        return None
+    rel = BENCHMARKS[name][0]
+    root = bench_data_dir()
+    if not rel or root is None or not (root / rel).is_file():
+        return None
+    return root / rel
+
+
 def _read_records(path: Path) -> list[dict]:
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
