@@ -136,7 +136,7 @@ def _one_step(model_dir, zero_variance, rewards, beta=0.0, stale_sampler=False):
     from seekmath.rl.grpo import grpo_step
     from seekmath.tasks.synthetic import generate_problems
 
-    cfg = _cfg("rl.group_size=4", "rl.prompts_per_step=2", "rl.max_new_tokens=8", f"rl.beta={beta}", "rl.lr=0.001",
+    cfg = _cfg("rl.group_size=4", "rl.prompts_per_step=2", "rl.max_new_tokens=8", f"rl.beta={beta}",
                f"rl.zero_variance={zero_variance}", "rl.micro_batch_size=8")
     torch.manual_seed(0)
     tok = load_tokenizer(model_dir)

@@ -259,9 +259,9 @@ def load_problems(name: str, limit: int | None = None, tasks_cfg=None, split: st
         probs = load_file(path)
     elif name in BENCHMARKS:
         rel, parse, hf = BENCHMARKS[name]
-        root = bench_data_dir()
-        if rel and root is not None and (root / rel).is_file():
-            probs = load_file(root / rel, parse)
+        local = local_benchmark_file(name)
+        if local is not None:
+            probs = load_file(local, parse)
         elif hf is not None:
             probs = load_hf(*hf)
         else:
