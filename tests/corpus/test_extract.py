@@ -119,3 +119,43 @@ def test_real_non_math_pages_extract_text_without_dollar_noise():
         text = html_to_text(f.read_text(encoding="utf-8", errors="replace"))
         assert len(text.split()) > 150, name
         assert "$$" not in text, name
+
+
+def test_documentation_pages_keep_link_text_and_drop_generator_chrome():
+    # Sphinx/docutils: every cross-reference is <a class="reference internal">; its text is prose
+    html = page('<h1>Integrals<a class="headerlink" href="#integrals" title="Permalink">¶</a></h1>'
+                '<p>Use <a class="reference internal" href="#solve"><code class="xref">solve()</code></a> to solve '
+                'and <a class="reference external" href="https://x.org">the manual</a> for more.</p>'
+                '<h2>Comparison<a class="headerlink" href="#c">#</a></h2><p>Body.</p>'
+                '<p>A claim<sup class="reference"><a href="#cite-1">[1]</a></sup>.</p>')
+    text = html_to_text(html)
+    assert "Use solve() to solve and the manual for more." in text
+    assert "Integrals\n" in text and "¶" not in text and "Comparison#" not in text and "Comparison\n" in text
+    assert "A claim." in text and "[1]" not in text  # Wikipedia-style citation markers still go
+    # texinfo header bar and GAP chapter bars
+    tex = ('<html><body><div class="header"><p>Next: <a href="b.html">Broadcasting</a>, Previous: <a href="a.html">A</a>, '
+           'Up: <a href="u.html">Vectorization</a> &nbsp; [<a href="index.html">Contents</a>][<a href="i.html">Index</a>]</p></div>'
+           '<hr><h3>19.1 Basic Vectorization</h3><p>Vectorize loops.</p>'
+           '<div class="chlinktop"><span class="chlink1">Goto Chapter: </span><a href="chap0.html">Top</a> <a href="chap1.html">1</a> '
+           '<a href="chap2.html">2</a></div><p>Next: <a href="x.html">X</a>, Up: <a href="y.html">Y</a></p></body></html>')
+    text = html_to_text(tex)
+    assert text == "19.1 Basic Vectorization\n\nVectorize loops."
+
+
+def test_sphinx_display_math_pre_layout_and_table_fractions():
+    html = page('<p>The transform</p><div class="math"><p><img src="_images/math/3f12.png" alt="F(s) = \\int_0^\\infty f(t)\\,e^{-st}\\,dt"/></p></div>'
+                '<p>with <img class="math" src="_images/math/5a9.png" alt="s &gt; 0"/>; MathJax: </p>'
+                '<div class="math notranslate nohighlight">\\[|c_1 x_1| &lt; \\mathrm{tol}\\]</div>'
+                '<pre class="example"> /   \\\n | n |    n!\n | k | = ----------\n \\   /   k! (n-k)!\n</pre>'
+                '<pre>def f(x):\n    return x</pre>'
+                '<p>ratio <table><tr><td>a + b</td></tr><tr><td><hr></td></tr><tr><td>2</td></tr></table> and '
+                '<table><tr><td style="border-bottom: 1px solid">x</td></tr><tr><td>y</td></tr></table>.</p>'
+                '<table><tr><td>name</td></tr><tr><td><hr></td></tr></table>')
+    text = html_to_text(html)
+    assert "$$F(s) = \\int_0^\\infty f(t)\\,e^{-st}\\,dt$$" in text.split("\n")
+    assert "with $s > 0$" in text
+    assert "\\[|c_1 x_1| < \\mathrm{tol}\\]" in text
+    assert " /   \\\n | n |    n!\n | k | = ----------\n \\   /   k! (n-k)!" in text  # 2-D layout kept
+    assert "def f(x):\n    return x" in text  # indentation kept
+    assert "(a + b)/2" in text and "x/y" in text
+    assert "name" in text  # a two-row table without a fraction bar is left alone

@@ -265,3 +265,15 @@ def test_whole_file_gzip_single_member(tmp_path):
     write_warc(plain, good(3), gz=False)
     q.write_bytes(gzip.compress(plain.read_bytes()))
     assert [d["text"] for d in iter_documents(q, SkipStats())] == [d["text"] for d in docs]
+
+
+def test_a_few_bad_bytes_are_replaced_and_counted_not_dropped():
+    page = ("<html><body><p>" + "Rio Paran\u00e1 flows south. " * 40 + "</p></body></html>")
+    body = page.replace("Paran\u00e1 flows south. Rio", "Paran\u00e1 flows south. Rio", 1).encode("utf-8")
+    body = body.replace("\u00e1".encode("utf-8"), "\u00e1".encode("latin-1"), 1)  # one Latin-1 byte in a UTF-8 page
+    stats = SkipStats()
+    text = decode_body(body, None, stats)
+    assert text is not None and text.count("\ufffd") == 1 and text.count("Paran\u00e1") == 39
+    assert stats["pages_with_replaced_bytes"] == 1 and stats["bytes_replaced"] == 1 and stats.skipped == 0
+    # mostly undecodable: still a skip (the caller counts non_utf8)
+    assert decode_body("caf\u00e9 cr\u00e8me br\u00fbl\u00e9e".encode("latin-1"), None, stats) is None

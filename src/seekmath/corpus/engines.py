@@ -59,6 +59,7 @@ class Engine:
         self._ray_tmp = ""
         self._pool = None
         self.busy_seconds = 0.0  # wall time spent inside run() (for documents/s per core)
+        self.last_pending = 0  # tasks the last run() had to do (0: everything was resumed from done markers)
 
     # --- lifecycle ---
     def __enter__(self) -> "Engine":
@@ -118,6 +119,7 @@ class Engine:
                 results[t["name"]] = json.loads(marker.read_text(encoding="utf-8"))
             else:
                 pending.append(t)
+        self.last_pending = len(pending)
         t0 = time.perf_counter()
         bar = tqdm(total=len(tasks), initial=len(tasks) - len(pending), desc=step, unit="shard",
                    disable=not self.progress, leave=False)

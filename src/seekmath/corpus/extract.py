@@ -14,12 +14,19 @@ text (its issue #18), so we do what OpenWebMath describes, in three passes over 
    - MathML `<math>`: its TeX annotation, else `alttext`, else its text; `display="block"` → `$$…$$`;
      Wikipedia's `.mwe-math-element` wrapper (hidden MathML + fallback image) collapses to one formula,
      and `{\\displaystyle …}` wrappers are unwrapped;
-   - formula images (`img.tex`, `img.latex`, codecogs/latex.php sources) → their alt text as `$…$`;
-   - TeX already in the text (`$…$`, `\\(…\\)`) is text and is kept as it is.
-2. Boilerplate: navigation/header/footer/aside/forms and a list of our own CSS selectors are skipped,
-   and link-dense lists/tables (most of their text is anchor text) are deleted. resiliparse's
+   - formula images (`img.tex`, `img.latex`, `img.math`, codecogs/latex.php sources) → their alt text
+     as `$…$`; Sphinx's imgmath display blocks (`<div class="math"><p><img alt="TeX">`) → `$$…$$`;
+   - fractions laid out as a table (numerator row, a rule `<hr>` or a bordered cell, denominator row)
+     → `(num)/(den)`;
+   - TeX already in the text (`$…$`, `\\(…\\)`, Sphinx-MathJax's `\\[…\\]`) is text and is kept as it is.
+2. Boilerplate: navigation/header/footer/aside/forms and a list of our own CSS selectors are skipped
+   (documentation generators' chrome included: texinfo's "Next: … Up: …" header, GAP's "Goto
+   Chapter" bars, Sphinx's ¶/# heading links), and link-dense lists/tables (most of their text is
+   anchor text) are deleted. Link text inside prose is content and is kept. resiliparse's
    main-content heuristics are optional (off by default, see `html_to_text`).
-3. Lines that are only site chrome ("All rights reserved", "Share this", cookie notices) are dropped.
+3. Lines that are only site chrome ("All rights reserved", "Share this", cookie notices, a texinfo
+   navigation line) are dropped; `<pre>` blocks keep their spaces and line layout (code indentation,
+   2-D formula output) and are never filtered.
 
 Parsing is resiliparse's lexbor-based `HTMLTree` (C); we never parse HTML by hand.
 """
@@ -42,9 +49,14 @@ SKIP_SELECTORS = [
     ".share", ".sharing", ".social", ".social-links", ".related", ".related-posts", ".related-questions",
     ".advert", ".ads", ".ad", ".sponsored", ".newsletter", ".subscribe", ".pagination", ".pager",
     ".vote", ".votes", ".vote-count", ".user-card", ".user-info", ".post-signature", ".tags", ".tag-list",
-    ".login", ".signup", ".skip-link", ".toc", "#toc", ".mw-editsection", ".reference", ".mw-jump-link",
+    ".login", ".signup", ".skip-link", ".toc", "#toc", ".mw-editsection", "sup.reference", ".mw-jump-link",
     "[class*=cookie]", "[id*=cookie]", "[class*=consent]", "#comments", ".comments", ".comment-form",
     ".mw-navigation", "#mw-navigation", "#mw-panel", ".vector-menu", ".printfooter", "#catlinks", ".navbox",
+    # documentation generators: Sphinx (heading permalinks, sidebars), texinfo (navigation header, ¶ anchors),
+    # GAP (chapter and previous/next bars), doxygen (navigation rows)
+    "a.headerlink", ".sphinxsidebar", "div.header", "div.nav-panel", "a.copiable-anchor", "a.copiable-link",
+    ".chlinktop", ".chlinkbot", ".chlinkprevnexttop", ".chlinkprevnextbot", ".chlinkprevnext", "#navrow1", "#navrow2",
+    ".navpath",
 ]
 _SKIP_CSS = ", ".join(SKIP_SELECTORS)
 
@@ -69,6 +81,10 @@ _ANCHOR = re.compile(r"<a [^>]*>(.*?)</a>", re.S)  # applied to lexbor's own ser
 _TAG_OR_SPACE = re.compile(r"<[^>]*>|\s+")
 _MATH_MARKERS = ("math", "Math", "MATH", "katex", "latex", "codecogs", "class=\"tex")
 _MULTI_BLANK = re.compile(r"\n{3,}")
+# navigation lines of texinfo ("Next: A, Previous: B, Up: C [Contents][Index]") and GAP ("Goto Chapter: Top 1 2 …")
+_NAV_LINE = re.compile(r"^(?:(?:Next|Previous|Prev|Up):\s.*\b(?:Next|Previous|Prev|Up|Contents)\b|Goto Chapter:|\[Top of Book\])")
+_HEADING_MARK = re.compile(r"\s*[\u00b6]$")  # a Sphinx/texinfo permalink left at the end of a heading
+_PRE_OPEN, _PRE_CLOSE = "\ue000", "\ue001"  # private-use marks around <pre> text (never in real text we keep)
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
 
@@ -168,6 +184,12 @@ def convert_math(tree: HTMLTree) -> int:
         display = el.getattr("display") == "block"
         _replace(tree, el, wrap_tex(_tex_of_math(el), display), display)
         n += 1
+    # Sphinx imgmath display blocks: <div class="math"><p><img src="_images/math/…png" alt="TeX"></p></div>
+    for el in root.query_selector_all("div.math"):
+        img = el.query_selector("img[alt]")
+        if img is not None and not el.text.strip():
+            _replace(tree, el, wrap_tex(img.getattr("alt") or "", True), True)
+            n += 1
     # formula images
     for el in root.query_selector_all("img[alt]"):
         cls = (el.getattr("class") or "").lower()
@@ -178,6 +200,57 @@ def convert_math(tree: HTMLTree) -> int:
             _replace(tree, el, wrap_tex(alt, False))
             n += 1
     return n
+
+
+def _cell_is_rule(cell) -> bool:
+    """A table cell that draws a fraction bar: an <hr> and no text, or a bottom border under the numerator."""
+    return (not cell.text.strip() and cell.query_selector("hr") is not None)
+
+
+def convert_table_fractions(tree: HTMLTree) -> int:
+    """Tables that lay out one fraction (numerator row, bar, denominator row) → `(num)/(den)` text.
+
+    Old math pages and some documentation generators draw a fraction as a one-column table: the
+    numerator, a row holding `<hr>` (or a numerator cell with a bottom border), the denominator.
+    Extracted as text, that is two lines and the division is gone. Innermost tables first, so a
+    fraction inside a fraction is already text when its parent is read."""
+    root = tree.body
+    if root is None:
+        return 0
+    n = 0
+    for el in reversed(root.query_selector_all("table")):
+        if el.parent is None:
+            continue
+        rows = [r for r in el.query_selector_all("tr")]
+        if len(rows) not in (2, 3) or any(len(r.query_selector_all("td, th")) != 1 for r in rows):
+            continue
+        cells = [r.query_selector("td, th") for r in rows]
+        if len(rows) == 3 and _cell_is_rule(cells[1]):
+            num, den = cells[0].text, cells[2].text
+        elif len(rows) == 2 and "border-bottom" in ((cells[0].getattr("style") or "") + (rows[0].getattr("style") or "")).replace(" ", ""):
+            num, den = cells[0].text, cells[1].text
+        else:
+            continue
+        num, den = " ".join(num.split()), " ".join(den.split())
+        if not num or not den:
+            continue
+        wrap = lambda x: x if re.fullmatch(r"[\w.]+", x) else f"({x})"  # noqa: E731 - one-token parts need no brackets
+        el.parent.replace_child(tree.create_text_node(f" {wrap(num)}/{wrap(den)} "), el)
+        n += 1
+    return n
+
+
+def mark_preformatted(tree: HTMLTree) -> None:
+    """Put private-use marks around each `<pre>`'s text so `clean_lines` keeps its layout verbatim."""
+    root = tree.body
+    if root is None:
+        return
+    for el in root.query_selector_all("pre"):
+        first = el.first_child
+        if first is None:
+            continue
+        el.insert_before(tree.create_text_node(_PRE_OPEN), first)
+        el.append_child(tree.create_text_node(_PRE_CLOSE))
 
 
 def remove_link_dense(tree: HTMLTree, min_links: int = 3, max_link_share: float = 0.6) -> None:
@@ -215,9 +288,31 @@ def _is_boilerplate_line(line: str) -> bool:
 
 
 def clean_lines(text: str) -> str:
-    lines = [ln.strip() for ln in _SPACES.sub(" ", text).split("\n")]
-    lines = [ln for ln in lines if not (ln and _is_boilerplate_line(ln))]
-    return _MULTI_BLANK.sub("\n\n", "\n".join(lines)).strip()
+    """Collapse spaces, drop chrome lines and heading marks; text between the `<pre>` marks is kept as it is
+    (right-stripped lines only)."""
+    out: list[str] = []
+    in_pre = False
+    for raw in text.split("\n"):
+        if in_pre or _PRE_OPEN in raw:
+            opening = _PRE_OPEN in raw
+            closing = _PRE_CLOSE in raw
+            if opening and not in_pre:
+                head, _, raw = raw.partition(_PRE_OPEN)
+                if head.strip():
+                    out.append(_SPACES.sub(" ", head).strip())
+            in_pre = not closing
+            body, _, tail = raw.partition(_PRE_CLOSE)
+            body = body.replace(_PRE_OPEN, "").rstrip()
+            if body or not closing:
+                out.append(body)
+            if closing and tail.strip():
+                out.append(_SPACES.sub(" ", tail).strip())
+            continue
+        ln = _SPACES.sub(" ", raw).strip().replace(_PRE_CLOSE, "")
+        if ln and (_is_boilerplate_line(ln) or _NAV_LINE.match(ln)):
+            continue
+        out.append(_HEADING_MARK.sub("", ln))
+    return _MULTI_BLANK.sub("\n\n", "\n".join(out)).strip()
 
 
 def html_to_text(html: str, url: str | None = None, *, main_content: bool = False) -> str:
@@ -237,7 +332,11 @@ def html_to_text(html: str, url: str | None = None, *, main_content: bool = Fals
         return ""
     if any(marker in html for marker in _MATH_MARKERS):  # most pages have no math: skip the queries
         convert_math(tree)
+    if "<table" in html and ("<hr" in html or "border-bottom" in html):
+        convert_table_fractions(tree)
     remove_link_dense(tree)
+    if "<pre" in html:
+        mark_preformatted(tree)
     text = extract_plain_text(
         tree,
         preserve_formatting=True,

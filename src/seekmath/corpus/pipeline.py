@@ -64,11 +64,13 @@ def write_npy(path: Path, arr: np.ndarray) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def input_files(inputs: list[str] | str) -> list[str]:
-    """Crawl files of the inputs (folders expanded); a demo crawl's `labels.jsonl` is not an input."""
+def input_files(inputs: list[str] | str, exclude: list[str | Path] = ()) -> list[str]:
+    """Crawl files of the inputs (folders expanded); a demo crawl's `labels.jsonl` and the files in
+    `exclude` (the labels file given to `build`, whatever its name) are not inputs."""
     from seekmath.corpus.read import list_input_files
 
-    files = [f for f in list_input_files(inputs) if Path(f).name != "labels.jsonl"]
+    skip = {Path(e).resolve() for e in exclude if e}
+    files = [f for f in list_input_files(inputs) if Path(f).name != "labels.jsonl" and Path(f).resolve() not in skip]
     if not files:
         raise FileNotFoundError(f"no crawl files (.warc[.gz], .wet[.gz], .jsonl[.gz], .parquet) in {inputs}")
     return files
@@ -86,10 +88,17 @@ def seed_prefix_key(prefix: str) -> str:
     return host + sep + rest
 
 
-def seed_texts(spec: str, tasks_cfg=None, seed: int = 0) -> list[str]:
-    """Texts of an external seed corpus (the paper's OpenWebMath): a jsonl/parquet file with `text`, or
-    `synthetic:N` — N worked solutions of the synthetic task's TRAIN split, an OpenWebMath stand-in
-    that covers only one family of problems (as OpenWebMath lacked diversity, §1.4)."""
+def seed_texts(spec: str, tasks_cfg=None, seed: int = 0, limit: int | None = None) -> list[str]:
+    """Texts of an external seed corpus (the paper's OpenWebMath), at most `limit` of them:
+
+    - a jsonl(.gz)/parquet file or a folder of them, with a `text` (or `html`) field;
+    - `hf:NAME[@SPLIT]`: a Hugging Face dataset (hub name or local folder), streamed, e.g.
+      `hf:open-web-math/open-web-math` — the paper's own seed;
+    - `synthetic:N`: N worked solutions of the synthetic task's TRAIN split, an OpenWebMath stand-in
+      that covers only one family of problems (as OpenWebMath lacked diversity, §1.4).
+    """
+    from itertools import islice
+
     if spec.startswith("synthetic:"):
         from seekmath.config import TasksConfig
         from seekmath.tasks.synthetic import generate_problems, worked_text
@@ -98,12 +107,13 @@ def seed_texts(spec: str, tasks_cfg=None, seed: int = 0) -> list[str]:
             count = int(spec.split(":", 1)[1])
         except ValueError as e:
             raise ValueError(f"corpus.seed_file {spec!r}: expected synthetic:N with N a number") from e
+        count = min(count, limit) if limit else count
         return [worked_text(p) for p in generate_problems(tasks_cfg or TasksConfig(), "train", count, seed=seed + 7919)]
     from seekmath.corpus.read import SkipStats, iter_documents
 
-    if not Path(spec).exists():
-        raise FileNotFoundError(f"corpus.seed_file not found: {spec}")
-    texts = [d["text"] for d in iter_documents(spec, SkipStats())]
+    if not spec.startswith("hf:") and not Path(spec).exists():
+        raise FileNotFoundError(f"corpus.seed_file not found: {spec} (a jsonl/parquet file or folder, hf:NAME or synthetic:N)")
+    texts = [d["text"] for d in islice(iter_documents(spec, SkipStats()), limit)]
     if not texts:
         raise ValueError(f"corpus.seed_file {spec!r} holds no documents with text")
     return texts
@@ -227,12 +237,15 @@ def _evaluate_labels(labels_path: str | Path, url_keys: list[str], collected: np
     `recall_strict` counts the page itself only."""
     from seekmath.runs import read_jsonl
 
-    labels = {dedup.normalize_url(r["url"]): r for r in read_jsonl(labels_path)}
+    labels = {}
+    for r in read_jsonl(labels_path):
+        r["planted"] = r.get("planted") or "none"  # null / missing = a plain page
+        labels[dedup.normalize_url(r["url"])] = r
     pos = {k: i for i, k in enumerate(url_keys)}  # first copy of each URL key
     final_keys = {url_keys[i] for i in np.flatnonzero(collected)}
     labelled_final = [labels[k] for k in final_keys if k in labels]
     tp = sum(1 for r in labelled_final if r.get("is_math"))
-    math_clean = [k for k, r in labels.items() if r.get("is_math") and r.get("planted", "none") == "none"]
+    math_clean = [k for k, r in labels.items() if r.get("is_math") and r["planted"] == "none"]
     found_strict = sum(1 for k in math_clean if k in final_keys)
 
     def kept(k: str) -> bool:
@@ -244,7 +257,7 @@ def _evaluate_labels(labels_path: str | Path, url_keys: list[str], collected: np
     found = sum(1 for k in math_clean if kept(k))
     planted_c = [k for k, r in labels.items() if r.get("planted") == "contamination"]
     planted_nd = [k for k, r in labels.items() if r.get("planted") == "near_duplicate"]
-    clean = [k for k, r in labels.items() if r.get("planted", "none") == "none"]
+    clean = [k for k, r in labels.items() if r["planted"] == "none"]
 
     def flagged(keys: list[str], mask: np.ndarray) -> int:
         return sum(1 for k in keys if k in pos and mask[pos[k]])
@@ -256,11 +269,12 @@ def _evaluate_labels(labels_path: str | Path, url_keys: list[str], collected: np
         "recall_strict": found_strict / len(math_clean) if math_clean else 0.0,
         "math_pages_labelled": len(math_clean),
         "contamination_planted": len(planted_c),
-        "contamination_recall": sum(1 for k in planted_c if k not in final_keys) / len(planted_c) if planted_c else 1.0,
+        # None, not 1.0, when nothing was planted: no evidence either way
+        "contamination_recall": sum(1 for k in planted_c if k not in final_keys) / len(planted_c) if planted_c else None,
         "contamination_flagged": flagged(planted_c, contaminated),
         "clean_pages_flagged_contaminated": flagged(clean, contaminated),
         "near_duplicates_planted": len(planted_nd),
-        "near_duplicate_recall": flagged(planted_nd, near_removed | url_removed) / len(planted_nd) if planted_nd else 1.0,
+        "near_duplicate_recall": flagged(planted_nd, near_removed | url_removed) / len(planted_nd) if planted_nd else None,
         "clean_pages_removed_as_duplicates": flagged(clean, near_removed),
     }
 
@@ -271,10 +285,9 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
     from seekmath.corpus.report import write_report
 
     c = cfg.corpus
-    t_start = time.perf_counter()
     out = Path(out_dir)
     work = out / "work"
-    files = input_files(inputs)
+    files = input_files(inputs, exclude=[labels] if labels else [])
     fp = _fingerprint(cfg, files)
     fp_path = work / "fingerprint.json"
     if fp_path.is_file() and json.loads(fp_path.read_text())["fingerprint"] != fp:
@@ -285,7 +298,15 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
     prepare_stage_dir(out, cfg)  # config.yaml (resolved) + log.txt
     atomic_write_json(fp_path, {"fingerprint": fp, "inputs": files})
     say = log.info
-    timings: dict[str, float] = {}
+    # step seconds survive a resume: a step adds the time of the work it did in this run, and a rerun that
+    # only re-evaluates (every step resumed) keeps the first run's timings
+    timings_path = work / "timings.json"
+    timings: dict[str, float] = json.loads(timings_path.read_text(encoding="utf-8")) if timings_path.is_file() else {}
+
+    def timed(step: str, t0: float, did_work: bool, accumulate: bool = True) -> None:
+        if did_work or step not in timings:
+            timings[step] = (timings.get(step, 0.0) if accumulate and did_work else 0.0) + time.perf_counter() - t0
+            atomic_write_json(timings_path, timings)
     num_perm = c.minhash_bands * c.minhash_rows
 
     with Engine(engine, c.workers, ray_address=ray_address or c.ray_address, ray_temp_dir=c.ray_temp_dir,
@@ -297,7 +318,7 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
         tasks = [{"name": f"shard-{i:05d}", "input": f, "out": str(docs_dir / f"shard-{i:05d}"), "num_perm": num_perm,
                   "shingle": c.minhash_shingle, "seed": c.seed} for i, f in enumerate(files)]
         ingest = eng.run("ingest", step_ingest, tasks, work / "done" / "ingest")
-        timings["ingest"] = time.perf_counter() - t
+        timed("ingest", t, eng.last_pending > 0)
         shards = [docs_dir / f"{t_['name']}.jsonl.gz" for t_ in tasks]
         metas = [json.loads((docs_dir / f"{t_['name']}.meta.json").read_text(encoding="utf-8")) for t_ in tasks]
         offsets = np.cumsum([0] + [len(m["ids"]) for m in metas])
@@ -331,7 +352,7 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
         atomic_write_text(work / "near_duplicates.jsonl", "".join(
             to_json({"removed": raw_urls[i], "kept": raw_urls[int(kept_copy[i])]}, indent=None) + "\n"
             for i in np.flatnonzero(near_removed)))
-        timings["dedup"] = time.perf_counter() - t
+        timed("dedup", t, False)  # recomputed on every run (cheap): its first timing stands
         say(f"dedup: {int((~url_keep).sum())} URL duplicates, {int(near_removed.sum())} near-duplicates")
 
         # 3. decontaminate
@@ -352,7 +373,7 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
         contaminated = np.zeros(n, dtype=bool)
         for s, r in enumerate(dres):
             contaminated[np.asarray(r["contaminated"], dtype=np.int64) + offsets[s]] = True
-        timings["decontam"] = time.perf_counter() - t
+        timed("decontam", t, eng.last_pending > 0)
         dedup_keep = url_keep & ~near_removed
         active = dedup_keep & ~contaminated
         say(f"decontam: {int((contaminated & dedup_keep).sum())} contaminated pages removed")
@@ -360,20 +381,28 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
         # 4. recall loop
         t = time.perf_counter()
         seed_mask = recall.under_prefixes(url_keys, [seed_prefix_key(p) for p in c.seed_prefixes])
+        if c.seed_prefixes and not seed_mask.any():
+            log.warning("corpus.seed_prefixes %s match no page of the crawl (URL keys look like %r)",
+                        c.seed_prefixes, url_keys[0] if url_keys else "")
         external: list[str] = []
         if c.seed_file:
-            external = seed_texts(c.seed_file, cfg.tasks, c.seed)[: c.max_positives]
+            external = seed_texts(c.seed_file, cfg.tasks, c.seed, limit=c.max_positives)
+        trained = {"seconds": 0.0, "new": False}
 
         def train(pos: np.ndarray, neg: np.ndarray, it: int, it_dir: Path) -> Path:
             path = it_dir / ("model.ftz" if c.quantize else "model.bin")
             if path.is_file():
                 return path
+            t0 = time.perf_counter()
             positives = external + _read_rows(shards, offsets, np.flatnonzero(pos))
             negatives = _read_rows(shards, offsets, np.flatnonzero(neg))
-            return classify.train_classifier(
+            path = classify.train_classifier(
                 positives, negatives, path, dim=c.dim, lr=c.lr, word_ngrams=c.word_ngrams, min_count=c.min_count,
                 epochs=c.epochs, bucket=c.bucket, loss=c.loss, threads=c.ft_threads, seed=c.seed + it, quantize=c.quantize,
                 quantize_cutoff=c.quantize_cutoff)
+            trained["seconds"] += time.perf_counter() - t0
+            trained["new"] = True
+            return path
 
         def score(model_path: Path, it: int) -> np.ndarray:
             stasks = [{"name": t_["name"], "lines": str(docs_dir / f"{t_['name']}.ft.txt.gz"), "model": str(model_path),
@@ -384,9 +413,11 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
 
         loop = recall.run_recall_loop(recall.Pool(url_keys, domains, tokens, active), c, work / "recall", train=train, score=score,
                                       seed_mask=seed_mask, external_positives=len(external), progress=say)
-        timings["recall"] = time.perf_counter() - t
+        if trained["new"] or "recall_training" not in timings:
+            timings["recall_training"] = timings.get("recall_training", 0.0) + trained["seconds"]
+        timed("recall", t, trained["new"])
         collected = loop["collected"]
-        last_it = loop["iterations"][-1]["iteration"]
+        last_it = max(1, loop["final_iteration"])  # the iteration whose collection is the corpus
         final_scores = np.concatenate([np.load(work / "recall" / f"iter{last_it}" / f"{t_['name']}.scores.npy") for t_ in tasks])
 
         # 5. write the corpus
@@ -406,7 +437,7 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
             wtasks.append({"name": t_["name"], "shard": str(shards[s]), "selection": str(sel_path), "format": c.output_format,
                            "out": str(corpus_dir / f"{t_['name']}.{suffix}")})
         wres = eng.run("write", step_write, wtasks, work / "done" / "write")
-        timings["write"] = time.perf_counter() - t
+        timed("write", t, eng.last_pending > 0)
 
     hits_rows = []
     for dt in dtasks:
@@ -419,8 +450,12 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
     atomic_write_text(out / "decontamination.jsonl", "".join(
         to_json({"benchmark": k.split(":", 1)[0], "item": k, "documents": sorted(set(v))}, indent=None) + "\n" for k, v in sorted(by_item.items())))
 
-    elapsed = time.perf_counter() - t_start
     cores = max(1, c.workers)
+    steps = ("ingest", "dedup", "decontam", "recall", "write")
+    elapsed = sum(timings.get(k, 0.0) for k in steps)  # the build's own time, across resumes
+    ingest_s = timings.get("ingest", 0.0)
+    processing = elapsed - timings.get("recall_training", 0.0)
+    final_stats = next((s_ for s_ in loop["iterations"] if s_["iteration"] == last_it), loop["iterations"][-1])
     stats: dict[str, Any] = {
         "documents_in": int(n),
         "documents_out": int(sum(r["documents"] for r in wres)),
@@ -428,7 +463,9 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
         "tokens_out": int(sum(r["tokens"] for r in wres)),
         "iterations": len(loop["iterations"]),
         "stopped_by": loop["stopped_by"],
-        "math_domains": loop["iterations"][-1]["math_domains"],
+        "final_iteration": last_it,
+        "math_domains": final_stats["math_domains"],
+        "warnings": loop["warnings"],
         "url_duplicates_removed": int((~url_keep).sum()),
         "near_duplicates_removed": int(near_removed.sum()),
         "contaminated_removed": int((contaminated & dedup_keep).sum()),
@@ -439,7 +476,10 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
         "workers": c.workers,
         "seconds": round(elapsed, 2),
         "step_seconds": {k: round(v, 2) for k, v in timings.items()},
-        "documents_per_second_per_core": round(n / elapsed / cores, 2) if elapsed > 0 else None,
+        # wall-clock rates: read+extract (ingest step), the build without classifier training, the whole build
+        "ingest_documents_per_second_per_core": round(n / ingest_s / cores, 2) if ingest_s > 0 else None,
+        "documents_per_second_per_core": round(n / processing / cores, 2) if processing > 0 else None,
+        "build_documents_per_second": round(n / elapsed, 2) if elapsed > 0 else None,
     }
     if labels:
         stats.update(_evaluate_labels(labels, url_keys, collected, ~url_keep, near_removed, contaminated, kept_copy))

@@ -13,6 +13,9 @@ never the file or the run. Every record we drop is counted by reason in a `SkipS
     corrupt_record  a gzip member that does not inflate, a truncated member or file, bytes that do not
                     parse as a WARC record, a malformed JSON line
     non_utf8        a body that does not decode with its declared charset (UTF-8 when none is declared)
+                    in more than `MAX_BAD_BYTE_SHARE` of its bytes; a page with a few bad bytes (one
+                    Latin-1 "Paraná" in a UTF-8 page) is kept with U+FFFD in their place, counted
+                    as `pages_with_replaced_bytes` and `bytes_replaced` (not skips)
     oversized       a body larger than `max_bytes` (default 2 MiB; CC truncates at 1 MiB anyway)
     non_html        a response whose Content-Type is not HTML (PDF, images, JSON ...)
     http_status     a response that is not 200 (redirects, errors: they carry no page)
@@ -36,6 +39,7 @@ import json
 import mmap
 import os
 import re
+import threading
 import zlib
 from collections import Counter
 from dataclasses import dataclass
@@ -45,6 +49,7 @@ from urllib.parse import urlsplit
 
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
+MAX_BAD_BYTE_SHARE = 0.01  # above 1% undecodable bytes a body is not text in its charset (binary or another encoding)
 DEFAULT_MAX_BYTES = 2 << 20  # a page body above 2 MiB is a dump, not a page
 GZIP_MAGIC = b"\x1f\x8b\x08"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -59,6 +64,7 @@ _WANTED = WarcRecordType.response | WarcRecordType.resource | WarcRecordType.con
 class SkipStats:
     """Counters of skipped records by reason, plus `records` read and `documents` yielded."""
 
+    NOT_SKIPS = ("records", "documents", "pages_with_replaced_bytes", "bytes_replaced")  # counters, not skip reasons
     REASONS = ("corrupt_record", "non_utf8", "oversized", "non_html", "http_status", "empty_text", "extract_error")
 
     def __init__(self, counts: dict[str, int] | None = None):
@@ -75,7 +81,7 @@ class SkipStats:
 
     @property
     def skipped(self) -> int:
-        return sum(v for k, v in self.counts.items() if k not in ("records", "documents"))
+        return sum(v for k, v in self.counts.items() if k not in self.NOT_SKIPS)
 
     def merge(self, other: "SkipStats | dict[str, int]") -> "SkipStats":
         """Add another worker's counts into this one (in place); returns self."""
@@ -125,11 +131,23 @@ def _charset_from_meta(body: bytes) -> str | None:
     return m.group(1).decode("ascii", "ignore") if m else None
 
 
-def decode_body(body: bytes, declared: str | None) -> str | None:
+_BAD = threading.local()  # undecodable bytes seen by the error handler below, per thread
+
+
+def _count_and_replace(e: UnicodeDecodeError) -> tuple[str, int]:
+    _BAD.n = getattr(_BAD, "n", 0) + (e.end - e.start)
+    return "\ufffd", e.end
+
+
+codecs.register_error("seekmath-count-replace", _count_and_replace)
+
+
+def decode_body(body: bytes, declared: str | None, stats: SkipStats | None = None) -> str | None:
     """Decode with the declared charset (HTTP header, else <meta>), UTF-8 when none; None if it fails.
 
     An unknown charset name falls back to UTF-8. Legacy single-byte declarations (latin-1, cp1252...)
-    decode anything, which is the point of honouring them.
+    decode anything, which is the point of honouring them. A body with a few undecodable bytes (at most
+    `MAX_BAD_BYTE_SHARE` of them) is decoded with U+FFFD in their place, counted in `stats`.
     """
     charset = declared or _charset_from_meta(body) or "utf-8"
     try:
@@ -143,7 +161,15 @@ def decode_body(body: bytes, declared: str | None) -> str | None:
     except UnicodeDecodeError:
         if codec == "cp1252":
             return body.decode("latin-1")
+    _BAD.n = 0
+    text = body.decode(codec, errors="seekmath-count-replace")
+    bad = _BAD.n
+    if bad > MAX_BAD_BYTE_SHARE * max(1, len(body)):
         return None
+    if stats is not None:
+        stats.add("pages_with_replaced_bytes")
+        stats.add("bytes_replaced", bad)
+    return text
 
 
 # ---------------------------------------------------------------------------------------- WARC / WET
@@ -161,7 +187,7 @@ def _record_to_raw(rec, fname: str, offset: int | str, stats: SkipStats, max_byt
         if len(body) > max_bytes:
             stats.skip("oversized")
             return None
-        text = decode_body(body, "utf-8")
+        text = decode_body(body, "utf-8", stats)
         if text is None:
             stats.skip("non_utf8")
             return None
@@ -189,7 +215,7 @@ def _record_to_raw(rec, fname: str, offset: int | str, stats: SkipStats, max_byt
     elif not re.match(rb"\s*(<!doctype html|<html|<head|<body)", body[:1024], re.I):
         stats.skip("non_html")
         return None
-    html = decode_body(body, charset)
+    html = decode_body(body, charset, stats)
     if html is None:
         stats.skip("non_utf8")
         return None

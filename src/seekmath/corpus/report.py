@@ -55,6 +55,10 @@ def _plot_domains(out: Path, s: dict, threshold: float | None) -> str:
     return name
 
 
+def _rate(x) -> str:
+    return "n/a (nothing planted)" if x is None else f"{x:.4f}"
+
+
 def write_report(out_dir: str | Path, stats: dict, domain_threshold: float | None = 0.10,
                  stop_overlap: float | None = 0.98) -> Path:
     out = Path(out_dir)
@@ -66,20 +70,25 @@ def write_report(out_dir: str | Path, stats: dict, domain_threshold: float | Non
               f"- URL duplicates removed: {stats['url_duplicates_removed']}, near-duplicates removed: {stats['near_duplicates_removed']}, "
               f"contaminated pages removed: {stats['contaminated_removed']}",
               f"- skipped while reading: {stats['skipped'] or '-'}",
-              f"- time: {stats['seconds']} s ({stats['step_seconds']}), {stats['documents_per_second_per_core']} documents/s per core",
+              f"- time: {stats['seconds']} s ({stats['step_seconds']}); documents/s per core: read+extract "
+              f"{stats.get('ingest_documents_per_second_per_core')}, build without classifier training "
+              f"{stats['documents_per_second_per_core']}; whole build {stats.get('build_documents_per_second')} documents/s",
               ""]
+    lines += [f"- **warning**: {w}" for w in stats.get("warnings", [])]
     if "precision" in stats:
         lines += ["## Against the labels", "",
                   f"- precision {stats['precision']:.4f}, recall {stats['recall']:.4f}",
-                  f"- contamination recall {stats['contamination_recall']:.4f} ({stats['contamination_planted']} planted); "
+                  f"- contamination recall {_rate(stats['contamination_recall'])} ({stats['contamination_planted']} planted); "
                   f"clean pages flagged contaminated: {stats['clean_pages_flagged_contaminated']}",
-                  f"- near-duplicate recall {stats['near_duplicate_recall']:.4f} ({stats['near_duplicates_planted']} planted)", ""]
+                  f"- near-duplicate recall {_rate(stats['near_duplicate_recall'])} ({stats['near_duplicates_planted']} planted)", ""]
     if iters:
-        lines += ["## Iterations", "", "| iteration | positives | documents | tokens | math domains | overlap | seed added |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["## Iterations", "", "| iteration | positives | positives the previous classifier rejects | documents | tokens "
+                  "| math domains | overlap | seed added |", "|---|---|---|---|---|---|---|---|"]
         for s in iters:
             ov = "-" if s.get("overlap_with_previous") is None else f"{s['overlap_with_previous']:.4f}"
-            lines.append(f"| {s['iteration']} | {s['positives']} | {s['documents']} | {s['tokens']} | {s['domains_found']} | {ov} | {s['seed_added']} |")
+            dis = "-" if s.get("positives_disagreeing") is None else f"{s['positives_disagreeing']:.2%}"
+            lines.append(f"| {s['iteration']} | {s['positives']} | {dis} | {s['documents']} | {s['tokens']} | {s['domains_found']} "
+                         f"| {ov} | {s['seed_added']} |")
         lines += ["", f"![iterations]({_plot_iterations(out, iters, stop_overlap)})", ""]
         for s in iters:
             lines += [f"### Iteration {s['iteration']}", "",

@@ -36,9 +36,10 @@ class CorpusConfig:
     negative_ratio: float = 1.0  # negatives per positive (paper: 1:1, random web pages)
     score_batch: int = 1024  # documents per fastText predict call
 
-    # --- seed of iteration 1 (paper: OpenWebMath). Either URL prefixes inside the crawl, or a file ---
-    seed_prefixes: list[str] = field(default_factory=list)  # e.g. ["mathqa.example/questions/"] (normalised URL prefixes)
-    seed_file: str = ""  # jsonl/parquet with a `text` field (an OpenWebMath-like sample), or synthetic:N
+    # --- seed of iteration 1 (paper: OpenWebMath). Both kinds may be given; their positives are pooled.
+    # Command-line --seed-file / --seed-prefix replace BOTH config keys (see `seekmath corpus build --help`) ---
+    seed_prefixes: list[str] = field(default_factory=list)  # pool pages under these URL prefixes, e.g. ["mathqa.example/questions/"]
+    seed_file: str = ""  # math text: a jsonl/parquet file or folder with `text`, hf:NAME[@SPLIT] (e.g. hf:open-web-math/open-web-math), or synthetic:N
 
     # --- recall loop (§1.3-1.5) ---
     max_iterations: int = 4
@@ -47,11 +48,15 @@ class CorpusConfig:
     min_score: float = 0.5  # never keep a page the classifier gives P(math) below this (0 = pure top-N)
     domain_threshold: float = 0.10  # domains with > 10% of their pages collected are math domains
     domain_min_pages: int = 5  # a domain needs this many pages in the pool to be judged (1 of 1 is not 100%)
-    path_depth: int = 1  # URL-path prefixes proposed within math domains: this many path segments
+    path_depth: int = 0  # folders per proposed URL path; 0 = per domain, the shallowest depth where the site splits into sections
+    path_max_depth: int = 4  # deepest folder level the per-domain choice looks at
     path_review: str = "auto"  # auto = accept by the rule below | file = read accept column from path_review_file
-    path_review_file: str = ""  # human-edited TSV (domain, prefix, ..., accept) used when path_review=file
-    path_accept_share: float = 0.3  # auto rule: accept a prefix whose pages were collected at least this often
+    path_review_file: str = ""  # human-edited TSV (domain, prefix, depth, ..., accept) used when path_review=file
+    path_accept_share: float = 0.5  # auto rule: accept a path when at least this share of its pages is classifier-positive
     path_min_pages: int = 3  # auto rule: and that holds at least this many pages
+    drift_guard: str = "stop"  # stop | warn | off: when an iteration's positives disagree with the previous classifier
+    drift_max_disagree: float = 0.5  # ... more than this share of them scored non-math by it
+    fail_on_empty: bool = False  # exit non-zero (after writing stats) when the loop collects nothing
 
     # --- dedup (§1.2) ---
     url_dedup: bool = True
