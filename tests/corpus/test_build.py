@@ -168,3 +168,53 @@ def test_seed_sources(tmp_path):
         seed_texts(str(tmp_path / "missing.jsonl"))
     with pytest.raises(ValueError, match="synthetic:N"):
         seed_texts("synthetic:many")
+
+
+def test_reevaluation_keeps_timings_reads_null_planted_and_no_planted_contamination(local_build, crawl, tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(local_build, out)
+    before = json.loads((out / "stats.json").read_text())
+    # relabelled ground truth next to the shards, under another name: planted null, no contamination rows
+    rows = [json.loads(x) for x in (crawl / "labels.jsonl").read_text().splitlines()]
+    rows = [dict(r, planted=None) if r["planted"] == "none" else r for r in rows if r["planted"] != "contamination"]
+    relabel = tmp_path / "truth.jsonl"
+    relabel.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (crawl / "labels-null.jsonl").write_text(relabel.read_text())
+    # an override after --input is an override, not an input file (corpus.workers does not change the output)
+    rc = cli_main(["corpus", "build", "--config", "smoke", "--input", str(crawl), f"corpus.workers={before['workers']}",
+                   "--out", str(out), "--labels", str(relabel)])
+    assert rc == 0
+    after = json.loads((out / "stats.json").read_text())
+    assert after["step_seconds"] == before["step_seconds"] and after["seconds"] == before["seconds"]
+    assert after["skipped"] == before["skipped"]  # neither labels file was read as crawl records
+    assert after["recall"] == before["recall"] >= 0.95  # planted: null is a plain page, not "not none"
+    assert after["contamination_planted"] == 0 and after["contamination_recall"] is None
+    assert "n/a (nothing planted)" in (out / "report.md").read_text()
+    for k in ("ingest_documents_per_second_per_core", "documents_per_second_per_core", "build_documents_per_second"):
+        assert after[k] > 0
+    assert after["step_seconds"]["recall_training"] < after["step_seconds"]["recall"]
+
+
+def test_a_seed_that_collects_nothing_warns_and_can_fail(tmp_path, capsys):
+    words = "the river flows past the old mill where bakers sell bread every morning to the village".split()
+    import random
+
+    rng = random.Random(0)
+    crawl = tmp_path / "in.jsonl"
+    crawl.write_text("".join(json.dumps({"url": f"https://town{i % 3}.org/p/{i}", "text": " ".join(rng.choices(words, k=60))}) + "\n"
+                             for i in range(40)))
+    args = ["corpus", "build", "--config", "smoke", "--input", str(crawl), "--out", str(tmp_path / "o"), "--seed-file", "synthetic:40"]
+    assert cli_main(args) == 0
+    stats = json.loads((tmp_path / "o" / "stats.json").read_text())
+    assert stats["stopped_by"] == "nothing_collected" and stats["documents_out"] == 0 and stats["warnings"]
+    assert "corpus is empty" in capsys.readouterr().err
+    assert cli_main(args + ["--fail-on-empty"]) == 3
+
+
+def test_split_overrides_and_seed_precedence():
+    from seekmath.corpus.cli import split_overrides
+
+    assert split_overrides(["crawl/", "corpus.min_score=0.6"], ["corpus.seed=1"]) == (["crawl/"], ["corpus.min_score=0.6", "corpus.seed=1"])
+    assert split_overrides(["a=b.warc.gz"], []) == ([], ["a=b.warc.gz"])  # not a file here: an override

@@ -64,13 +64,18 @@ def write_npy(path: Path, arr: np.ndarray) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+def _is_labels_name(name: str) -> bool:
+    """`labels.jsonl`, `labels-v2.jsonl`, ...: ground truth kept next to crawl shards, never crawl input."""
+    return name.startswith("labels") and name.endswith((".jsonl", ".jsonl.gz"))
+
+
 def input_files(inputs: list[str] | str, exclude: list[str | Path] = ()) -> list[str]:
-    """Crawl files of the inputs (folders expanded); a demo crawl's `labels.jsonl` and the files in
+    """Crawl files of the inputs (folders expanded); labels files (`labels*.jsonl`) and the files in
     `exclude` (the labels file given to `build`, whatever its name) are not inputs."""
     from seekmath.corpus.read import list_input_files
 
     skip = {Path(e).resolve() for e in exclude if e}
-    files = [f for f in list_input_files(inputs) if Path(f).name != "labels.jsonl" and Path(f).resolve() not in skip]
+    files = [f for f in list_input_files(inputs) if not _is_labels_name(Path(f).name) and Path(f).resolve() not in skip]
     if not files:
         raise FileNotFoundError(f"no crawl files (.warc[.gz], .wet[.gz], .jsonl[.gz], .parquet) in {inputs}")
     return files
