@@ -1,18 +1,21 @@
 """The iterative recall loop — the heart of the DeepSeekMath Corpus pipeline (paper §2.1, Fig. 2; spec §1.3-1.5).
 
 Per iteration k:
-1. train fastText on the current seed (positives) vs random pool pages (negatives), 1:1;
+1. train fastText on the current seed (positives) vs random pool pages (negatives), 1:1 — never pages of
+   the seed or pages collected as math in an earlier iteration (they would teach "math is not math");
 2. score every page of the (deduplicated, decontaminated) pool;
 3. rank by score and keep the top-N tokens (`keep_tokens`, the per-iteration budget; the paper kept
    the top 40B tokens in iteration 1) — pages under `min_score` are never kept;
 4. per domain (pages sharing a base URL), the share of its pages collected; domains above
    `domain_threshold` (10%) are math domains;
-5. within math domains, URL-path prefixes are proposed with counts in `paths_iterK.tsv`; they are
-   accepted by a rule (`path_review=auto`) or read back from a human-edited file (`path_review=file`,
-   the paper annotated by hand);
-6. pages under accepted prefixes not yet collected join the seed; retrain;
+5. within math domains, URL paths are proposed with their evidence in `iterK/paths.tsv`, at a depth
+   chosen per site from its folder structure (`choose_depth`); they are accepted by a rule
+   (`path_review=auto`: mostly classifier-positive pages) or read back from a human-edited file
+   (`path_review=file`, the paper annotated by hand);
+6. pages under accepted paths not yet collected join the seed; retrain — unless most of the new
+   positives are pages the previous classifier scored non-math (`drift_disagreement`: the drift guard);
 7. stop when >= `stop_overlap` (98%) of this iteration's collection was already collected in the
-   previous iteration, or after `max_iterations` (4).
+   previous iteration, after `max_iterations` (4), on drift, or when an iteration collects nothing.
 
 The statistics (top-N selection, overlap, domain shares, path proposals) are pure functions below;
 `run_recall_loop` strings them together with a training function and a scoring function supplied by
@@ -377,7 +380,8 @@ def run_recall_loop(
             new_seed = np.zeros(n, dtype=bool)
             new_seed[st["seed_next"]] = True
             stats = st["stats"]
-            scores = score(Path(st["model"]), it)
+            model_file = st.get("model") or str(next(iter(sorted(it_dir.glob("model.*"))), it_dir / "model.bin"))
+            scores = score(Path(model_file), it)
             progress(f"iteration {it}: resumed from {state_path}")
         else:
             it_dir.mkdir(parents=True, exist_ok=True)
