@@ -153,6 +153,9 @@ def test_sphinx_display_math_pre_layout_and_table_fractions():
                 '<table><tr><td>name</td></tr><tr><td><hr></td></tr></table>')
     text = html_to_text(html)
     assert "$$F(s) = \\int_0^\\infty f(t)\\,e^{-st}\\,dt$$" in text.split("\n")
+    numbered = html_to_text(page('<div class="math" id="eq-1"><p><span class="eqno">(3)<a class="headerlink" href="#eq-1">\uf0c1</a>'
+                                 '</span><img src="_images/math/c9.png" alt="PAP^T = LL^T"/></p></div>'))
+    assert numbered == "$$PAP^T = LL^T$$ (3)"
     assert "with $s > 0$" in text
     assert "\\[|c_1 x_1| < \\mathrm{tol}\\]" in text
     assert " /   \\\n | n |    n!\n | k | = ----------\n \\   /   k! (n-k)!" in text  # 2-D layout kept

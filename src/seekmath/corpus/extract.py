@@ -187,9 +187,15 @@ def convert_math(tree: HTMLTree) -> int:
     # Sphinx imgmath display blocks: <div class="math"><p><img src="_images/math/…png" alt="TeX"></p></div>
     for el in root.query_selector_all("div.math"):
         img = el.query_selector("img[alt]")
-        if img is not None and not el.text.strip():
-            _replace(tree, el, wrap_tex(img.getattr("alt") or "", True), True)
-            n += 1
+        if img is None:
+            continue
+        eqno = el.query_selector(".eqno")  # an equation number "(3)" and its permalink
+        number = " ".join(eqno.text.replace("\uf0c1", "").replace("\u00b6", "").split()) if eqno is not None else ""
+        if el.text.replace(eqno.text if eqno is not None else "", "").strip():
+            continue  # text of its own: not a formula block
+        tex = wrap_tex(img.getattr("alt") or "", True)
+        _replace(tree, el, f"{tex} {number}" if number else tex, True)
+        n += 1
     # formula images
     for el in root.query_selector_all("img[alt]"):
         cls = (el.getattr("class") or "").lower()
