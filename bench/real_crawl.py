@@ -6,6 +6,7 @@ their upstream site and packed into WARC.gz shards with warcio (HTTP response re
 member per record, `Content-Type: text/html` without a charset, as many servers send it).
 
     .venv/bin/python bench/real_crawl.py --out runs/realcrawl [--debs /tmp/seekmath-debs] [--math-share 0.08]
+    .venv/bin/python bench/real_crawl.py --out runs/realcrawl --measure-read     # read+extract documents/CPU-s
     .venv/bin/seekmath corpus build --config tiny --input runs/realcrawl/warc --out runs/realcorpus \
         --labels runs/realcrawl/labels.jsonl --seed-prefix docs.scipy.org/doc/scipy/tutorial/stats/
 
@@ -147,14 +148,36 @@ def write_warc(path: Path, pages: list[tuple[str, bytes]], rng: random.Random) -
     tmp.rename(path)
 
 
+def measure_read(folder: Path) -> dict:
+    """Read + extract every page of the crawl in this one process: documents per CPU-second (process time,
+    robust on a shared machine) and per wall second, with the HTML bytes read."""
+    import time
+
+    from seekmath.corpus.read import SkipStats, iter_documents
+
+    stats = SkipStats()
+    c0, w0 = time.process_time(), time.perf_counter()
+    docs = sum(1 for _ in iter_documents(folder, stats))
+    cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+    size = sum(p.stat().st_size for p in folder.rglob("*.warc.gz"))
+    return {"documents": docs, "cpu_seconds": round(cpu, 2), "wall_seconds": round(wall, 2),
+            "documents_per_cpu_second": round(docs / cpu, 1), "documents_per_wall_second": round(docs / wall, 1),
+            "warc_gz_bytes": size, "skipped": {k: v for k, v in stats.as_dict().items() if v and k not in ("records", "documents")}}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="output folder (warc/, labels.jsonl, seed.jsonl, crawl.json)")
+    ap.add_argument("--measure-read", action="store_true",
+                    help="only measure read + extract over OUT/warc (one process) and print documents per CPU-second")
     ap.add_argument("--debs", default="/tmp/seekmath-debs", help="cache of downloaded .deb files and unpacked trees")
     ap.add_argument("--math-share", type=float, default=0.08, help="share of math pages in the crawl (<= 0.10)")
     ap.add_argument("--max-site-pages", type=int, default=1000, help="pages kept per package at most (sampled)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
+    if args.measure_read:
+        print(json.dumps(measure_read(Path(args.out) / "warc"), indent=2))
+        return 0
     if not 0 < args.math_share <= 0.10:
         ap.error("--math-share must be in (0, 0.10]")
     debs = Path(args.debs)

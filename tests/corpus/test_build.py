@@ -218,3 +218,18 @@ def test_split_overrides_and_seed_precedence():
 
     assert split_overrides(["crawl/", "corpus.min_score=0.6"], ["corpus.seed=1"]) == (["crawl/"], ["corpus.min_score=0.6", "corpus.seed=1"])
     assert split_overrides(["a=b.warc.gz"], []) == ([], ["a=b.warc.gz"])  # not a file here: an override
+
+
+def test_new_loop_settings_keep_the_ingested_crawl(local_build, crawl, tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(local_build, out)
+    before = json.loads((out / "stats.json").read_text())
+    docs = {p: p.stat().st_mtime_ns for p in (out / "work" / "docs").iterdir()}
+    rc = cli_main(["corpus", "build", "--config", "smoke", "--input", str(crawl), "--out", str(out), "corpus.min_score=0.6"])
+    assert rc == 0
+    assert {p: p.stat().st_mtime_ns for p in (out / "work" / "docs").iterdir()} == docs  # the crawl was not read again
+    after = json.loads((out / "stats.json").read_text())
+    assert after["documents_in"] == before["documents_in"] and after["step_seconds"]["ingest"] == before["step_seconds"]["ingest"]
+    assert after["per_iteration"] != before["per_iteration"] or after["documents_out"] <= before["documents_out"]

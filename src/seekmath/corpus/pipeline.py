@@ -214,9 +214,16 @@ def step_write(task: dict) -> dict:
 
 def _fingerprint(cfg, files: list[str]) -> str:
     corpus = dataclasses.asdict(cfg.corpus)
-    for k in ("engine", "workers", "ray_address", "ray_temp_dir"):  # how it runs does not change what it makes
+    for k in ("engine", "workers", "ray_address", "ray_temp_dir", "fail_on_empty"):  # how it runs does not change what it makes
         corpus.pop(k, None)
     blob = to_json({"corpus": corpus, "tasks": dataclasses.asdict(cfg.tasks), "inputs": files}, indent=None)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _ingest_fingerprint(cfg, files: list[str]) -> str:
+    """What the ingest step's output depends on: the inputs and the MinHash settings (not the seed or the loop)."""
+    c = cfg.corpus
+    blob = to_json({"inputs": files, "minhash": [c.minhash_shingle, c.minhash_bands, c.minhash_rows, c.seed]}, indent=None)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -293,15 +300,28 @@ def build_corpus(cfg, inputs: list[str] | str, out_dir: str | Path, *, engine: s
     out = Path(out_dir)
     work = out / "work"
     files = input_files(inputs, exclude=[labels] if labels else [])
-    fp = _fingerprint(cfg, files)
+    fp, fp_ingest = _fingerprint(cfg, files), _ingest_fingerprint(cfg, files)
     fp_path = work / "fingerprint.json"
-    if fp_path.is_file() and json.loads(fp_path.read_text())["fingerprint"] != fp:
-        log.warning("%s holds a run with other settings or inputs: starting afresh", out)
-        shutil.rmtree(work, ignore_errors=True)
+    old = json.loads(fp_path.read_text()) if fp_path.is_file() else None
+    if old is not None and old["fingerprint"] != fp:
         shutil.rmtree(out / "corpus", ignore_errors=True)
+        if old.get("ingest") == fp_ingest:  # same crawl, other settings (a new seed, loop rules): keep what was read
+            log.warning("%s holds a run with other settings: keeping its ingested documents, redoing the rest", out)
+            ingest_time = json.loads((work / "timings.json").read_text()).get("ingest") if (work / "timings.json").is_file() else None
+            for p in work.iterdir():
+                if p.name not in ("docs", "done"):
+                    shutil.rmtree(p) if p.is_dir() else p.unlink()
+            for p in (work / "done").iterdir() if (work / "done").is_dir() else []:
+                if p.name != "ingest":
+                    shutil.rmtree(p)
+            if ingest_time is not None:
+                atomic_write_json(work / "timings.json", {"ingest": ingest_time})
+        else:
+            log.warning("%s holds a run with other settings or inputs: starting afresh", out)
+            shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     prepare_stage_dir(out, cfg)  # config.yaml (resolved) + log.txt
-    atomic_write_json(fp_path, {"fingerprint": fp, "inputs": files})
+    atomic_write_json(fp_path, {"fingerprint": fp, "ingest": fp_ingest, "inputs": files})
     say = log.info
     # step seconds survive a resume: a step adds the time of the work it did in this run, and a rerun that
     # only re-evaluates (every step resumed) keeps the first run's timings
