@@ -86,3 +86,14 @@ def test_benchmark_texts_synthetic_test_split():
 
     pairs, counts = decontam.benchmark_texts([], ["question"], tasks_cfg=TasksConfig(num_test=7), synthetic_test=True)
     assert counts == {"synthetic_test": 7} and len(pairs) == 7 and pairs[0][0].startswith("synthetic_test:")
+
+
+def test_numbers_only_grams_are_no_evidence():
+    from seekmath.corpus.decontam import build_index
+
+    q = "Determine the modulo 4 remainder of the following sum: $$ 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10 + 11 + 12. $$"
+    index = build_index([("math500:q", q), ("x:short", "1, 2, 3")])
+    code_listing = "Example\n" + "\n".join(str(i) for i in range(1, 40)) + "\nint main(void) { return 0; }"
+    assert index.hits(code_listing) == {}  # a line-number column is not the benchmark
+    assert index.hits("copied: determine the modulo 4 remainder of the following sum 1 + 2 + 3") == {"math500:q": "ngram"}
+    assert index.too_short == 1

@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--seed-prefix", action="append", default=None, metavar="URL_PREFIX",
                    help="crawl pages under this URL prefix are iteration-1 positives (repeatable)")
     b.add_argument("--fail-on-empty", action="store_true", default=None,
-                   help="exit with status 3 when the recall loop collects nothing (default: corpus.fail_on_empty)")
+                   help="exit with status 3 when the corpus has fewer than corpus.min_documents pages (default: corpus.fail_on_empty)")
     add_config_arguments(b)
     return p
 
@@ -53,8 +53,9 @@ precedence: the command-line options replace BOTH config keys (corpus.seed_file 
 corpus.seed_prefixes); giving only --seed-prefix drops the config's seed_file, and the reverse.
 Within one source (the command line or the config) a seed file and prefixes are pooled.
 Without a seed from the command line, the config's keys are used (tiny: synthetic:300).
-A seed that collects nothing stops the loop with a warning (stopped_by: nothing_collected);
---fail-on-empty (corpus.fail_on_empty=true) then exits with status 3."""
+A seed that collects nothing stops the loop with a warning (stopped_by: nothing_collected); one
+that collects fewer than corpus.min_documents (10) pages is warned about too; --fail-on-empty
+(corpus.fail_on_empty=true) then exits with status 3."""
 
 _OVERRIDE = re.compile(r"^[A-Za-z_][\w.]*=")
 
@@ -102,8 +103,9 @@ def main(command: str, argv: list[str]) -> int:
         print(json.dumps({k: stats[k] for k in keys if k in stats}, indent=2, default=str))
         print(f"{stats['documents_in']} documents in {stats['seconds']} s on {stats['workers']} worker(s): "
               f"{stats['documents_per_second_per_core']} documents/s per core; report: {args.out}/report.md", file=sys.stderr)
-        if stats["documents_out"] == 0:
-            print(f"warning: the corpus is empty (stopped by {stats['stopped_by']}): {'; '.join(stats['warnings'])}", file=sys.stderr)
+        if stats["documents_out"] < cfg.corpus.min_documents:
+            print(f"warning: the corpus is empty or nearly ({stats['documents_out']} documents < corpus.min_documents="
+                  f"{cfg.corpus.min_documents}; stopped by {stats['stopped_by']}): {'; '.join(stats['warnings'])}", file=sys.stderr)
             if cfg.corpus.fail_on_empty:
                 return 3
         return 0

@@ -15,6 +15,10 @@ some test item ("... buys 41 more coins how many coins does ines have now") alth
 appears in them — on the demo crawl the 10-gram rule flagged ~70% of clean pages. A test item whose
 entire question or solution appears in a page is still caught.
 
+An n-gram made of numbers only (`1 2 3 … 10`) is no evidence and is not indexed: through MATH-500's
+"1 + 2 + 3 + … + 12" it matched the line-number columns of 47 clean documentation pages of a real
+crawl (the question's other 10-grams, with words, still catch a page that copies it).
+
 Benchmark texts are each item's question and its dataset answer text (`Problem.solution`, e.g. GSM8K's
 `answer` field); `"answer"` (the short final answer) can be added via `fields`, but short answers like
 `\\frac{1}{2}` would then remove every page that contains that fraction.
@@ -67,7 +71,11 @@ class DecontamIndex:
             self.anchors.setdefault(tuple(g[: self.n]), []).append((key, tuple(g)))
         elif len(g) >= self.n:
             for i in range(len(g) - self.n + 1):
-                self.long.setdefault(tuple(g[i : i + self.n]), []).append(key)
+                window = tuple(g[i : i + self.n])
+                if not all(t.isdigit() for t in window):  # numbers only: a line-number column, a count
+                    self.long.setdefault(window, []).append(key)
+        elif len(g) >= self.min_n and all(t.isdigit() for t in g):
+            self.too_short += 1  # "1 2 3": no evidence either
         elif len(g) >= self.min_n:
             self._by_first = None
             self.short.setdefault(len(g), {}).setdefault(tuple(g), []).append(key)

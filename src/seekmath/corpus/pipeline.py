@@ -214,7 +214,7 @@ def step_write(task: dict) -> dict:
 
 def _fingerprint(cfg, files: list[str]) -> str:
     corpus = dataclasses.asdict(cfg.corpus)
-    for k in ("engine", "workers", "ray_address", "ray_temp_dir", "fail_on_empty"):  # how it runs does not change what it makes
+    for k in ("engine", "workers", "ray_address", "ray_temp_dir", "fail_on_empty", "min_documents"):  # how it runs does not change what it makes
         corpus.pop(k, None)
     blob = to_json({"corpus": corpus, "tasks": dataclasses.asdict(cfg.tasks), "inputs": files}, indent=None)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -475,6 +475,10 @@ def run_recall_loop(
             if previous is not None:
                 collected = previous
             break
+        if it == 1 and collected.sum() < cfg.min_documents:
+            warn(f"iteration 1 collected only {int(collected.sum())} page(s) (< corpus.min_documents={cfg.min_documents}); "
+                 f"the highest P(math) in the pool is {stats.get('max_score')}: the seed hardly looks like any page of "
+                 "this crawl (give a seed from it: --seed-prefix, or a seed file of similar text)")
         final_it = it
         first_iter[(first_iter == 0) & collected] = it
         ever |= collected

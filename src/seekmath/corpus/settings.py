@@ -56,7 +56,8 @@ class CorpusConfig:
     path_min_pages: int = 3  # auto rule: and that holds at least this many pages
     drift_guard: str = "stop"  # stop | warn | off: when an iteration's positives disagree with the previous classifier
     drift_max_disagree: float = 0.5  # ... more than this share of them scored non-math by it
-    fail_on_empty: bool = False  # exit non-zero (after writing stats) when the loop collects nothing
+    fail_on_empty: bool = False  # exit non-zero (status 3, after writing stats) when the corpus is (nearly) empty
+    min_documents: int = 10  # a corpus with fewer pages is reported as (nearly) empty: a warning, or status 3 with fail_on_empty
 
     # --- dedup (§1.2) ---
     url_dedup: bool = True
