@@ -164,6 +164,13 @@ def test_seed_sources(tmp_path):
     f = tmp_path / "owm.jsonl"
     f.write_text(json.dumps({"id": "a", "url": "https://x.org/1", "text": "$x^2$ is a square"}) + "\n")
     assert seed_texts(str(f)) == ["$x^2$ is a square"]
+    # a Hugging Face dataset (here a local folder, as hf:NAME reads the hub the same way), at most `limit` texts
+    ds = tmp_path / "owm"
+    ds.mkdir()
+    (ds / "train.jsonl").write_text("".join(json.dumps({"url": f"https://m.org/{i}", "text": f"page {i}: $x_{i}$"}) + "\n"
+                                            for i in range(5)))
+    assert seed_texts(f"hf:{ds}", limit=3) == ["page 0: $x_0$", "page 1: $x_1$", "page 2: $x_2$"]
+    assert len(seed_texts("synthetic:5", limit=2)) == 2
     with pytest.raises(FileNotFoundError):
         seed_texts(str(tmp_path / "missing.jsonl"))
     with pytest.raises(ValueError, match="synthetic:N"):
