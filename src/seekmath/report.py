@@ -12,8 +12,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from seekmath.recipe import MODEL_STAGES, STAGES
 from seekmath.runs import atomic_write_json, atomic_write_text, read_metrics
+from seekmath.stages import MODEL_STAGES, STAGES
 
 log = logging.getLogger("seekmath.report")
 
@@ -226,7 +226,7 @@ def main(command: str, argv: list[str]) -> int:
     if not run_dir.is_dir():
         parser.error(f"not a folder: {run_dir}")
     if (run_dir / "findings.json").is_file():
-        from seekmath.findings import build_findings_report
+        from seekmath.findings.report import build_findings_report
 
         print(build_findings_report(run_dir))
     else:
