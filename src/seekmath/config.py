@@ -72,9 +72,11 @@ class TasksConfig:
     max_value: int = 60  # operands of + and - are below this
     max_factor: int = 9  # multipliers and divisors are at most this
     operations: list[str] = field(default_factory=lambda: ["add", "sub", "mul", "div"])
-    test_fraction: float = 0.1  # share of the problem space reserved for the held-out split
+    test_fraction: float = 0.1  # share of the problem space reserved for the report split ("test")
+    tune_fraction: float = 0.1  # share reserved for the tuning split (RL in-loop evaluation, settings sweeps)
     num_train: int = 20000
-    num_test: int = 500
+    num_test: int = 500  # report split
+    num_tune: int = 500  # tuning split
 
 
 @dataclass

@@ -388,7 +388,7 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
 
     n_train = rl.train_problems or cfg.tasks.num_train
     problems = generate_problems(cfg.tasks, "train", n=n_train)
-    eval_set = generate_problems(cfg.tasks, "test", n=rl.eval_problems) if rl.eval_problems > 0 else []
+    eval_set = generate_problems(cfg.tasks, "tune", n=rl.eval_problems) if rl.eval_problems > 0 else []
     rule = make_rule_reward(rl.rule_mode)
     engine = make_engine(rl.engine, policy, tok, batch_size=rl.generation_batch_size)
     sampler_engine = make_engine(rl.engine, anchor, tok, batch_size=rl.generation_batch_size) if rl.algorithm == "rft" else engine
