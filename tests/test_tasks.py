@@ -28,8 +28,9 @@ def test_train_and_test_are_disjoint_by_construction():
 
 
 def _arith(p) -> Arithmetic:
-    start, *ops = p.metadata["key"].split("|")
-    return Arithmetic(int(start), tuple((o[:3], int(o[3:])) for o in ops))
+    a = Arithmetic.from_key(p.metadata["key"])
+    assert a.key() == p.metadata["key"] and str(a.answer) == p.answer
+    return a
 
 
 def test_three_splits_disjoint_by_construction_and_deterministic():

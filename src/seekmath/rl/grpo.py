@@ -172,7 +172,7 @@ class RewardModelSource:
             labels = self.rule(responses, [p.answer for p in probs]).tolist()
             return [rmod.RMExample(prompt=q, response=r, label=float(y), gold=str(p.answer))
                     for q, r, y, p in zip(prompts, responses, labels, probs)]
-        return rmod.math_shepherd_labels(engine, probs, responses, self.rl.rm_rollouts_per_step, reward=self.rule, prompts=prompts,
+        return rmod.process_labels(engine, probs, responses, self.rl.rm_rollouts_per_step, labels=self.rl.rm.step_labels, reward=self.rule, prompts=prompts,
                                          rule=self.rl.step_rule, estimation=self.rl.rm.estimation, temperature=self.rl.temperature,
                                          top_p=self.rl.top_p, max_new_tokens=self.rl.max_new_tokens, seed=seed)
 

@@ -78,6 +78,12 @@ class Arithmetic:
     def key(self) -> str:
         return f"{self.start}|" + "|".join(f"{op}{n}" for op, n in self.ops)
 
+    @classmethod
+    def from_key(cls, key: str) -> "Arithmetic":
+        """The inverse of `key()` (operations are three-letter names followed by the operand)."""
+        start, *ops = key.split("|")
+        return cls(int(start), tuple((o[:3], int(o[3:])) for o in ops if o))
+
     def values(self) -> list[int]:
         vals = [self.start]
         for op, n in self.ops:
