@@ -1,100 +1,196 @@
-"""findings.md and its plots, from a run folder's findings.json (`seekmath report RUN_DIR` rebuilds it)."""
+"""findings.md and its plots from a run folder's findings.json (`seekmath report RUN_DIR` rebuilds them).
+
+Each of the paper's orderings is stated with its difference, 95% interval, seeds and a verdict word
+(agree / disagree / unresolved; findings/stats.py), from REPORT-split numbers only; the curves are the
+TUNING split's (RL's in-loop evaluation).
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
-from seekmath.findings.stats import curve_stats
+from seekmath.findings.stats import Ordering, curve_stats, mean_std, ordering
 from seekmath.runs import atomic_write_text
 
-PAPER_CLAIMS = {
-    ("online_rft", "rft"): "Online RFT > RFT",
-    ("grpo_os", "online_rft"): "GRPO > Online RFT",
-    ("grpo_ps", "grpo_os"): "GRPO+PS > GRPO+OS",
-    ("iterative_2", "iterative_1"): "two iterations of iterative RL > one",
-}
+# (A, B, the paper's claim "A > B") on report-split final greedy accuracy [P §5.2, spec §4]
+PAPER_ORDERINGS = [
+    ("online_rft", "rft", "Online RFT > RFT"),
+    ("grpo_os", "online_rft", "GRPO > Online RFT"),
+    ("grpo_ps", "grpo_os", "GRPO+PS > GRPO+OS (PRM on Math-Shepherd labels)"),
+    ("grpo_ps_exact", "grpo_os", "GRPO+PS > GRPO+OS (PRM on exact step labels)"),
+    ("iterative_2", "iterative_1", "iterative RL: 2 iterations > 1 (equal total steps)"),
+]
+MAJ_PASS_CLAIM = "RL raises maj@K, not pass@K (maj@K gain > pass@K gain)"
 
 
-def build_findings_report(out: str | Path) -> Path:
+def _pts(x: float) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:+.1f}"
+
+
+def _pct(x) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}"
+
+
+def report_values(data: dict, name: str) -> list[float]:
+    """Per-seed report-split greedy accuracies of a variant (seeds in the study's order)."""
+    runs = data.get("runs", {}).get(name, {})
+    return [runs[s]["report_greedy"] for s in map(str, data.get("seeds", [])) if s in runs and runs[s].get("report_greedy") is not None]
+
+
+def maj_pass_gaps(k_eval: dict) -> tuple[int | None, list[float]]:
+    """(K, per-seed (maj@K after - before) - (pass@K after - before)) at the largest k; seeds paired."""
+    before, after = k_eval.get("before", {}), k_eval.get("after", {})
+    seeds = [s for s in before if s in after]
+    if not seeds:
+        return None, []
+    K = str(max(int(k) for k in before[seeds[0]]["maj"]))
+    return int(K), [(after[s]["maj"][K] - before[s]["maj"][K]) - (after[s]["pass"][K] - before[s]["pass"][K]) for s in seeds]
+
+
+def orderings(data: dict) -> list[Ordering]:
+    """The paper's orderings measured on the report split (those whose variants ran)."""
+    out = []
+    for a, b, claim in PAPER_ORDERINGS:
+        va, vb = report_values(data, a), report_values(data, b)
+        if va and vb:
+            out.append(ordering(claim, a, b, va, vb))
+    K, gaps = maj_pass_gaps(data.get("k_eval") or {})
+    if gaps:
+        after = data["k_eval"].get("variant", "RL")
+        out.append(ordering(f"{MAJ_PASS_CLAIM}, K = {K}", f"{after} maj@{K} gain", f"pass@{K} gain", gaps))
+    return out
+
+
+def _plt():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out = Path(out)
-    data = json.loads((out / "findings.json").read_text())
-    stats = {name: curve_stats(per_seed) for name, per_seed in data["curves"].items()}
-    plots = out / "plots"
-    plots.mkdir(exist_ok=True)
+    return plt
+
+
+def plot_curves(data: dict, png: Path) -> Path | None:
+    """Tuning-split greedy accuracy against RL steps: mean over seeds, band = ± one std."""
+    curves = {name: curve_stats({s: r["curve_tune"] for s, r in runs.items() if r.get("curve_tune")})
+              for name, runs in data.get("runs", {}).items()}
+    curves = {n: st for n, st in curves.items() if st}
+    if not curves:
+        return None
+    plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for name, st in stats.items():
-        if not st:
-            continue
+    for name, st in curves.items():
         xs = list(st)
         m = [100 * st[x][0] for x in xs]
         s = [100 * st[x][1] for x in xs]
         ax.plot(xs, m, "o-", label=name, ms=3)
         ax.fill_between(xs, [a - b for a, b in zip(m, s)], [a + b for a, b in zip(m, s)], alpha=0.15)
-    ax.set_xlabel("RL training step")
-    ax.set_ylabel("held-out greedy accuracy (%)")
-    ax.set_title(f"unified paradigm at toy scale (mean ± std over {len(data['seeds'])} seeds)")
+    ax.set_xlabel("RL training step (total, over iterations)")
+    ax.set_ylabel("greedy accuracy, tuning split (%)")
+    ax.set_title(f"unified paradigm at toy scale (mean ± std over {len(data.get('seeds', []))} seeds)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(plots / "findings_accuracy_vs_steps.png", dpi=110)
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=110)
     plt.close(fig)
+    return png
 
-    lines = ["# seekmath findings: the unified paradigm at toy scale", "",
-             f"Seeds: {data['seeds']}; study time {data['seconds']} s. Accuracy = greedy, held-out synthetic problems.", "",
-             "![accuracy vs steps](plots/findings_accuracy_vs_steps.png)", "",
-             "| variant | start | final (mean ± std) | best step mean |", "|---|---|---|---|"]
-    finals = {}
-    for name, st in stats.items():
-        if not st:
-            lines.append(f"| {name} | – | – | – |")
+
+def plot_k(k_eval: dict, png: Path) -> Path | None:
+    """maj@k / pass@k against k before and after RL (report split; mean over seeds, band = ± one std)."""
+    if not k_eval.get("before"):
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for side, label in (("before", "before RL (SFT)"), ("after", f"after RL ({k_eval.get('variant')})")):
+        per_seed = k_eval.get(side, {})
+        if not per_seed:
             continue
-        first, last = st[min(st)], st[max(st)]
-        finals[name] = last[0]
-        best = max(v[0] for v in st.values())
-        lines.append(f"| {name} | {100 * first[0]:.1f} | {100 * last[0]:.1f} ± {100 * last[1]:.1f} | {100 * best:.1f} |")
-    lines += ["", "## Orderings: ours next to the paper's", "", "| paper (§5.2) | at toy scale | agrees |", "|---|---|---|"]
-    for (a, b), claim in PAPER_CLAIMS.items():
-        if a in finals and b in finals:
-            ours = f"{a} {100 * finals[a]:.1f} vs {b} {100 * finals[b]:.1f}"
-            lines.append(f"| {claim} | {ours} | {'yes' if finals[a] > finals[b] else 'no'} |")
-    kc = data.get("k_curves") or {}
-    if kc:
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for label, r in kc.items():
-            ks = sorted(int(k) for k in r["maj"])
-            ax.plot(ks, [100 * r["maj"][str(k)] if str(k) in r["maj"] else 100 * r["maj"][k] for k in ks], "o-", label=f"maj@k {label}")
-            ax.plot(ks, [100 * r["pass"][str(k)] if str(k) in r["pass"] else 100 * r["pass"][k] for k in ks], "s--", label=f"pass@k {label}")
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("k")
-        ax.set_ylabel("accuracy (%)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(plots / "findings_maj_pass_vs_k.png", dpi=110)
-        plt.close(fig)
-        labels = list(kc)
-        ks = sorted(int(k) for k in kc[labels[0]]["maj"])
-        lines += ["", "## maj@k and pass@k before and after RL (paper Fig. 7: RL raises maj@K, not pass@K)", "",
+        for metric, style in (("maj", "o-"), ("pass", "s--")):
+            ks = sorted(int(k) for k in next(iter(per_seed.values()))[metric])
+            st = [mean_std([r[metric][str(k)] for r in per_seed.values()]) for k in ks]
+            m = [100 * x[0] for x in st]
+            ax.plot(ks, m, style, label=f"{metric}@k {label}")
+            ax.fill_between(ks, [a - 100 * x[1] for a, x in zip(m, st)], [a + 100 * x[1] for a, x in zip(m, st)], alpha=0.12)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("k")
+    ax.set_ylabel("accuracy, report split (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png
+
+
+def _rm_cell(rounds: list[dict]) -> str:
+    cells = []
+    for r in rounds:
+        ci = r.get("auc_ci95")
+        ci_s = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if isinstance(ci, list) and len(ci) == 2 and not any(map(math.isnan, ci)) else ""
+        auc = r.get("auc")
+        auc_s = f"{auc:.2f}" if isinstance(auc, (int, float)) and not math.isnan(auc) else "–"
+        cells.append(f"r{r['round']}: {auc_s}{ci_s}, {r.get('examples')} ex, {r.get('heldout_positions')} held-out pos.")
+    return "; ".join(cells) or "–"
+
+
+def ordering_rows(ords: list[Ordering]) -> list[str]:
+    lines = ["| paper's ordering | ours: A − B (points) | 95% interval | seeds (A / B) | verdict |", "|---|---|---|---|---|"]
+    for o in ords:
+        lines.append(f"| {o.claim} | {o.a} − {o.b}: {_pts(o.diff)} | [{_pts(o.lo)}, {_pts(o.hi)}] | {o.seeds_a} / {o.seeds_b} | "
+                     f"**{o.verdict}** |")
+    return lines
+
+
+def build_findings_report(out: str | Path) -> Path:
+    out = Path(out)
+    data = json.loads((out / "findings.json").read_text())
+    seeds = data.get("seeds", [])
+    sp = data.get("splits", {})
+    lines = ["# seekmath findings: the unified paradigm (paper §5.2) at toy scale", "",
+             f"Seeds {seeds}; every variant {data.get('steps')} RL steps in all (iterative variants split them over their "
+             f"iterations), CPU cap {data.get('cpu_budget_s') or 'none'} s per run, reward-model label budget "
+             f"{data.get('label_budget') or 'the rl settings'} responses per round; study wall time {data.get('seconds')} s.", "",
+             f"**Which numbers come from where.** Curves: greedy accuracy on the **tuning split** ({sp.get('tune')} problems, "
+             "RL's in-loop evaluation; settings may be chosen on it). Final accuracies, maj@k / pass@k and every ordering: "
+             f"the **report split** ({sp.get('report')} problems greedy, {sp.get('report_k')} for maj@k / pass@k), used for "
+             "nothing else. The three splits are disjoint by construction (tasks/synthetic.py).", ""]
+    ords = orderings(data)
+    lines += ["## Orderings: ours next to the paper's (report split)", ""] + ordering_rows(ords)
+    lines += ["", "Difference = mean over seeds of A minus mean of B, in accuracy points; interval = Welch's t (95%) over "
+              "seeds (the maj@K row: one-sample t over per-seed paired gaps). agree = interval above 0, disagree = below 0, "
+              "unresolved = contains 0.", ""]
+
+    lines += ["## Final accuracy per variant (report split, greedy)", "",
+              "| variant | mean ± std | per seed | steps | CPU s (mean) | reward model: held-out AUC [95%], examples, held-out positions |",
+              "|---|---|---|---|---|---|"]
+    for name, runs in data.get("runs", {}).items():
+        vals = report_values(data, name)
+        if not vals:
+            continue
+        m, s = mean_std(vals)
+        rs = [runs[str(x)] for x in seeds if str(x) in runs]
+        steps = sorted({r.get("steps") for r in rs})
+        cpu = [r["cpu_seconds"] for r in rs if isinstance(r.get("cpu_seconds"), (int, float))]
+        rm = "<br>".join(f"seed {x}: {_rm_cell(runs[str(x)].get('rm', []))}" for x in seeds if str(x) in runs and runs[str(x)].get("rm"))
+        cpu_s = f"{sum(cpu) / len(cpu):.0f}" if cpu else "–"
+        lines.append(f"| {name} | {_pct(m)} ± {_pct(s)} | {' / '.join(_pct(v) for v in vals)} | {', '.join(map(str, steps))} | "
+                     f"{cpu_s} | {rm or '–'} |")
+    plots = out / "plots"
+    if plot_curves(data, plots / "findings_accuracy_vs_steps.png"):
+        lines += ["", "## Accuracy against RL steps (tuning split)", "", "![accuracy vs steps](plots/findings_accuracy_vs_steps.png)"]
+    ke = data.get("k_eval") or {}
+    if plot_k(ke, plots / "findings_maj_pass_vs_k.png"):
+        ks = sorted(int(k) for k in next(iter(ke["before"].values()))["maj"])
+        lines += ["", "## maj@k and pass@k before and after RL (report split, mean over seeds; paper Fig. 7)", "",
                   "![maj/pass vs k](plots/findings_maj_pass_vs_k.png)", "",
-                  "| k | " + " | ".join(f"maj@k {l} | pass@k {l}" for l in labels) + " |", "|---|" + "---|---|" * len(labels)]
+                  "| k | maj@k before | maj@k after | pass@k before | pass@k after |", "|---|---|---|---|---|"]
         for k in ks:
-            cells = []
-            for l in labels:
-                r = kc[l]
-                cells += [f"{100 * r['maj'].get(str(k), r['maj'].get(k, 0)):.1f}", f"{100 * r['pass'].get(str(k), r['pass'].get(k, 0)):.1f}"]
-            lines.append(f"| {k} | " + " | ".join(cells) + " |")
-        if len(labels) == 2:
-            kmax = str(ks[-1])
-            b, a = kc[labels[0]], kc[labels[1]]
-            dm = a["maj"].get(kmax, 0) - b["maj"].get(kmax, 0)
-            dp = a["pass"].get(kmax, 0) - b["pass"].get(kmax, 0)
-            lines += ["", f"At k = {kmax}: RL changed maj@k by {100 * dm:+.1f} points and pass@k by {100 * dp:+.1f} points "
-                      f"({'agrees' if dm > 0 and dm > dp else 'does not agree'} with the paper's reading that RL raises maj@K, "
-                      "not pass@K)."]
+            cell = {(side, metric): _pct(mean_std([r[metric][str(k)] for r in ke[side].values()])[0])
+                    for side in ("before", "after") for metric in ("maj", "pass") if ke.get(side)}
+            lines.append(f"| {k} | {cell.get(('before', 'maj'), '–')} | {cell.get(('after', 'maj'), '–')} | "
+                         f"{cell.get(('before', 'pass'), '–')} | {cell.get(('after', 'pass'), '–')} |")
     return atomic_write_text(out / "findings.md", "\n".join(lines) + "\n")
