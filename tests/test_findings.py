@@ -136,3 +136,11 @@ def test_recipe_report_findings_flow_one_way():
     for m in graph:
         if m not in state:
             visit(m, [m])
+
+
+def test_findings_from_stage_must_be_one_the_study_runs(tmp_path):
+    from seekmath.recipe import run_findings
+
+    with pytest.raises(ValueError, match="--from: the findings study runs the stages crawl, corpus, pretrain, sft; got 'rl'"):
+        run_findings(load_config("findings"), tmp_path, from_stage="rl")
+    assert not any(tmp_path.iterdir())  # refused before doing anything
