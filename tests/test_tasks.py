@@ -54,7 +54,7 @@ def test_split_names_and_fractions_are_checked():
     assert canonical_split("report") == "test" and canonical_split("train") == "train"
     with pytest.raises(ValueError, match="split must be one of train, tune, test"):
         generate_problems(TasksConfig(), "validation", 5)
-    with pytest.raises(ValueError, match="tasks.test_fraction \+ tasks.tune_fraction must be < 1"):
+    with pytest.raises(ValueError, match=r"tasks.test_fraction \+ tasks.tune_fraction must be < 1"):
         generate_problems(TasksConfig(test_fraction=0.5, tune_fraction=0.5), "train", 5)
     with pytest.raises(ValueError, match="tasks.tune_fraction must be in"):
         generate_problems(TasksConfig(tune_fraction=-0.1), "train", 5)

@@ -150,10 +150,16 @@ def build_findings_report(out: str | Path) -> Path:
     data = json.loads((out / "findings.json").read_text())
     seeds = data.get("seeds", [])
     sp = data.get("splits", {})
+    all_runs = [r for runs in data.get("runs", {}).values() for r in runs.values()]
+    run_wall = sum(r.get("seconds") or 0 for r in all_runs)
+    run_cpu = sum(r.get("cpu_seconds") or 0 for r in all_runs)
+    cap = f"a CPU cap of {data['cpu_budget_s']:g} s" if data.get("cpu_budget_s") else "no CPU cap"
     lines = ["# seekmath findings: the unified paradigm (paper §5.2) at toy scale", "",
              f"Seeds {seeds}; every variant {data.get('steps')} RL steps in all (iterative variants split them over their "
-             f"iterations), CPU cap {data.get('cpu_budget_s') or 'none'} s per run, reward-model label budget "
-             f"{data.get('label_budget') or 'the rl settings'} responses per round; study wall time {data.get('seconds')} s.", "",
+             f"iterations) and {cap} per run, whichever ends it first; reward-model label budget "
+             f"{data.get('label_budget') or 'as the rl settings give'} responses per round. The {len(all_runs)} RL runs took "
+             f"{run_wall:.0f} s of wall time and {run_cpu:.0f} CPU-s in their loops; the last invocation of the study "
+             f"(training what was missing, then evaluating) took {data.get('seconds')} s of wall time.", "",
              f"**Which numbers come from where.** Curves: greedy accuracy on the **tuning split** ({sp.get('tune')} problems, "
              "RL's in-loop evaluation; settings may be chosen on it). Final accuracies, maj@k / pass@k and every ordering: "
              f"the **report split** ({sp.get('report')} problems greedy, {sp.get('report_k')} for maj@k / pass@k), used for "
