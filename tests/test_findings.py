@@ -89,8 +89,9 @@ def test_findings_report_states_orderings_with_intervals_and_splits(tmp_path):
     # .41 - .31 = .10; s^2 = .0001 each, se = .008165, df 4: +- 2.7764 x .008165 = .0227
     assert "| Online RFT > RFT | online_rft − rft: +10.0 | [+7.7, +12.3] | 3 / 3 | **agree** |" in text
     assert "| GRPO > Online RFT | grpo_os − online_rft: -2.3 |" in text and text.count("**unresolved**") >= 1
-    assert "(PRM on Math-Shepherd labels) | grpo_ps − grpo_os: -17.7" in text and "**disagree**" in text
-    assert "(PRM on exact step labels) | grpo_ps_exact − grpo_os: +12.3" in text
+    assert "(Math-Shepherd PRM vs rule reward) | grpo_ps − grpo_os: -17.7" in text and "**disagree**" in text
+    assert "(exact-label PRM vs rule reward) | grpo_ps_exact − grpo_os: +12.3" in text
+    assert "vs ORM" not in text  # iterative_1 (the learned-ORM baseline) did not run
     assert "maj@8 gain − pass@8 gain: +11.0 |" in text  # (0.4 + s/100 - 0.3) - 0, mean over seeds
     assert "2 iterations > 1" not in text  # its variants did not run: no row
     assert "r0: 0.81 [0.74, 0.88], 512 ex, 150 held-out pos." in text

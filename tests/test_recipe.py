@@ -109,7 +109,7 @@ def test_findings_study_end_to_end_at_smoke_size(smoke_run, tmp_path):
     assert (out / "findings" / "iterative_2" / "seed0" / "reward_model" / "round-1").is_dir()  # 2 iterations x 1 step
     assert set(data["k_eval"]["before"]) == {"0", "1"} and set(data["k_eval"]["after"]) == {"0", "1"}
     text = (out / "findings.md").read_text()
-    assert "**tuning split**" in text and "**report split**" in text and text.count("| 2 / 2 |") == 6
+    assert "**tuning split**" in text and "**report split**" in text and text.count("| 2 / 2 |") == 8
     assert not (out / "rl").exists()  # the study does not run the recipe's own RL stage
     (out / "findings.md").unlink()
     r = _seekmath("report", str(out))
