@@ -18,13 +18,16 @@ def test_variant_config_applies_study_settings_and_overrides():
     assert v.rl.rm_train_prompts == cfg.rl.rm_train_prompts  # no reward model: the label budget does not apply
     assert cfg.rl.algorithm == "grpo"  # the base config is not mutated
     # iterative RL at equal TOTAL steps: 2 iterations x 6
-    it2 = variant_config(cfg, cfg.findings.variants["iterative_2"], seed=0)
+    it2 = variant_config(cfg, ["rl.reward=orm", "rl.iterations=2"], seed=0)
     assert it2.rl.iterations == 2 and it2.rl.steps == 6
-    assert variant_config(cfg, cfg.findings.variants["iterative_1"], seed=0).rl.steps == 12
+    assert variant_config(cfg, ["rl.reward=orm", "rl.iterations=1"], seed=0).rl.steps == 12
     # label budget: responses per RM round = prompts x samples per prompt (rounded up)
     ps = variant_config(cfg, cfg.findings.variants["grpo_ps_exact"], seed=0)
     assert ps.rl.rm.step_labels == "exact" and ps.rl.rm_train_prompts * ps.rl.rm_samples_per_prompt >= 10
     assert (ps.rl.rm_train_prompts - 1) * ps.rl.rm_samples_per_prompt < 10
+    # a variant may override the study's keys: the iterative pair at equal total steps, uncapped
+    own = variant_config(cfg, ["rl.iterations=2", "findings.steps=8", "rl.time_budget_s=0"], seed=0)
+    assert own.rl.steps == 4 and own.rl.time_budget_s == 0.0
     with pytest.raises(ConfigError, match="findings.steps"):
         variant_config(cfg, ["rl.steps=5"], seed=0)
     with pytest.raises(ConfigError, match="does not split into rl.iterations=5"):
@@ -35,9 +38,13 @@ def test_findings_config_gives_every_variant_three_seeds_and_equal_budgets():
     cfg = load_config("findings")
     f = cfg.findings
     assert len(f.seeds) >= 3 and {"rft", "online_rft", "grpo_os", "grpo_ps", "grpo_ps_exact", "iterative_1", "iterative_2"} <= set(f.variants)
-    cfgs = [variant_config(cfg, ov, 0) for ov in f.variants.values()]
-    assert {c.rl.iterations * c.rl.steps for c in cfgs} == {f.steps}  # equal total steps
-    assert len({c.rl.time_budget_s for c in cfgs}) == 1  # one CPU cap for all
+    cfgs = {n: variant_config(cfg, ov, 0) for n, ov in f.variants.items()}
+    pair = [cfgs["iterative_1"], cfgs["iterative_2"]]
+    assert pair[0].rl.iterations * pair[0].rl.steps == pair[1].rl.iterations * pair[1].rl.steps  # equal total steps
+    assert pair[1].rl.iterations == 2 and {c.rl.time_budget_s for c in pair} == {0.0}  # uncapped: the steps decide
+    others = [c for n, c in cfgs.items() if not n.startswith("iterative")]
+    assert {c.rl.time_budget_s for c in others} == {f.cpu_budget_s} and f.cpu_budget_s > 0  # one CPU cap for all
+    assert all(c.rl.steps == f.steps for c in others)
     assert cfg.rl.eval_problems <= cfg.tasks.num_tune and f.report_problems <= cfg.tasks.num_test
 
 

@@ -159,8 +159,9 @@ def build_findings_report(out: str | Path) -> Path:
     run_cpu = sum(r.get("cpu_seconds") or 0 for r in all_runs)
     cap = f"a CPU cap of {data['cpu_budget_s']:g} s" if data.get("cpu_budget_s") else "no CPU cap"
     lines = ["# seekmath findings: the unified paradigm (paper §5.2) at toy scale", "",
-             f"Seeds {seeds}; every variant {data.get('steps')} RL steps in all (iterative variants split them over their "
-             f"iterations) and {cap} per run, whichever ends it first; reward-model label budget "
+             f"Seeds {seeds}; every variant at most {data.get('steps')} RL steps in all (iterative variants split them over "
+             f"their iterations) and {cap} per run, whichever ends it first, unless its overrides below say otherwise; "
+             "reward-model label budget "
              f"{data.get('label_budget') or 'as the rl settings give'} responses per round. The {len(all_runs)} RL runs took "
              f"{run_wall:.0f} s of wall time and {run_cpu:.0f} CPU-s in their loops; the last invocation of the study "
              f"(training what was missing, then evaluating) took {data.get('seconds')} s of wall time.", "",
@@ -189,6 +190,9 @@ def build_findings_report(out: str | Path) -> Path:
         cpu_s = f"{sum(cpu) / len(cpu):.0f}" if cpu else "–"
         lines.append(f"| {name} | {_pct(m)} ± {_pct(s)} | {' / '.join(_pct(v) for v in vals)} | {', '.join(map(str, steps))} | "
                      f"{cpu_s} | {rm or '–'} |")
+    if data.get("variants"):
+        lines += ["", "Variants (overrides of the study's settings): " + "; ".join(
+            f"`{n}`: {', '.join(ov)}" for n, ov in data["variants"].items()) + "."]
     plots = out / "plots"
     if plot_curves(data, plots / "findings_accuracy_vs_steps.png"):
         lines += ["", "## Accuracy against RL steps (tuning split)", "", "![accuracy vs steps](plots/findings_accuracy_vs_steps.png)"]

@@ -11,9 +11,10 @@ of `findings.variants` with each seed of `findings.seeds`:
     iterative_1    GRPO with an outcome RM, one iteration of Algorithm 1
     iterative_2    two iterations (pi_ref reset and RM retrained in between), the same TOTAL steps
 
-Equal budgets: every variant runs `findings.steps` RL steps in all (an iterative variant splits them
-over its iterations) under the same CPU cap `findings.cpu_budget_s`; steps done and CPU seconds used
-are recorded per run. `findings.label_budget` sets how many responses each reward-model round labels.
+Equal budgets: every variant runs at most `findings.steps` RL steps in all (an iterative variant splits
+them over its iterations) under the same CPU cap `findings.cpu_budget_s`, whichever ends it first; a
+variant may override both (findings.yaml compares the iterative pair at equal total steps, uncapped).
+Steps done and CPU seconds used are recorded per run. `findings.label_budget` sets how many responses each reward-model round labels.
 
 Splits (tasks/synthetic.py): the curves are RL's in-loop greedy accuracy on the TUNING split; every
 final policy is then scored once, greedy, on `findings.report_problems` problems of the REPORT split,
@@ -40,18 +41,22 @@ log = logging.getLogger("seekmath.findings")
 
 
 def variant_config(cfg: Config, overrides: list[str], seed: int) -> Config:
-    """The RL config of one (variant, seed): the study's budgets, then the variant's overrides."""
+    """The RL config of one (variant, seed): the study's budgets, then the variant's overrides.
+
+    A variant may override the study's own keys too (`findings.steps=60`, `rl.time_budget_s=0`): the
+    iterative pair is compared at equal total steps without a CPU cap, the other variants at one cap.
+    """
     f = cfg.findings
     if any(o.split("=", 1)[0].strip() == "rl.steps" for o in overrides):
         raise ConfigError("findings.variants: set the total RL steps with findings.steps, not rl.steps "
                           "(iterative variants split them over rl.iterations)")
     data = apply_overrides(to_dict(cfg), [f"rl.eval_every={f.eval_every}", f"rl.seed={seed}",
                                           f"rl.time_budget_s={f.cpu_budget_s}", *overrides])
-    rl = data["rl"]
+    rl, total = data["rl"], int(data["findings"]["steps"])
     iterations = int(rl.get("iterations", 1))
-    if iterations < 1 or f.steps % iterations:
-        raise ConfigError(f"findings.steps={f.steps} does not split into rl.iterations={iterations} equal iterations")
-    rl["steps"] = f.steps // iterations
+    if iterations < 1 or total % iterations:
+        raise ConfigError(f"findings.steps={total} does not split into rl.iterations={iterations} equal iterations")
+    rl["steps"] = total // iterations
     if f.label_budget > 0 and rl.get("reward") in ("orm", "prm"):
         rl["rm_train_prompts"] = math.ceil(f.label_budget / max(1, int(rl["rm_samples_per_prompt"])))
     return from_dict(Config, data)
