@@ -73,3 +73,44 @@ def test_rerun_skips_finished_stages_and_report_rebuilds(smoke_run):
     (out / "report.md").unlink()
     r = _seekmath("report", str(out))
     assert r.returncode == 0 and (out / "report.md").is_file()
+
+
+FINDINGS_SMOKE = """
+base: smoke
+run: {name: findings-smoke, mode: findings}
+rl: {eval_problems: 4, max_new_tokens: 16, rm_samples_per_prompt: 2, rm_rollouts_per_step: 2}
+findings: {seeds: [0, 1], steps: 2, eval_every: 1, report_problems: 6, k: [1, 2], k_problems: 4, label_budget: 4}
+"""
+
+
+@pytest.mark.slow
+def test_findings_study_end_to_end_at_smoke_size(smoke_run, tmp_path):
+    """`seekmath run --config findings` over a finished recipe's SFT: every variant, 2 seeds, findings.md."""
+    import shutil
+
+    src, _ = smoke_run
+    out = tmp_path / "findings"
+    out.mkdir()
+    for stage in ("crawl", "corpus", "pretrain", "sft"):  # the recipe's stages are reused, not rerun
+        shutil.copytree(src / stage, out / stage)
+    cfg = tmp_path / "findings-smoke.yaml"
+    cfg.write_text(FINDINGS_SMOKE)
+    r = _seekmath("run", "--config", str(cfg), "--out", str(out), timeout=1200)
+    assert r.returncode == 0, r.stderr[-4000:]
+    data = json.loads((out / "findings.json").read_text())
+    variants = {"rft", "online_rft", "grpo_os", "grpo_ps", "grpo_ps_exact", "iterative_1", "iterative_2"}
+    assert set(data["runs"]) == variants
+    for name, runs in data["runs"].items():
+        assert set(runs) == {"0", "1"}
+        for r_ in runs.values():
+            assert r_["report_n"] == 6 and 0 <= r_["report_greedy"] <= 1 and r_["steps"] == 2
+            assert set(r_["curve_tune"]) == {"0", "1", "2"}
+    assert len(data["runs"]["grpo_ps_exact"]["0"]["rm"]) == 1 and len(data["runs"]["iterative_2"]["0"]["rm"]) == 2
+    assert (out / "findings" / "iterative_2" / "seed0" / "reward_model" / "round-1").is_dir()  # 2 iterations x 1 step
+    assert set(data["k_eval"]["before"]) == {"0", "1"} and set(data["k_eval"]["after"]) == {"0", "1"}
+    text = (out / "findings.md").read_text()
+    assert "**tuning split**" in text and "**report split**" in text and text.count("| 2 / 2 |") == 8
+    assert not (out / "rl").exists()  # the study does not run the recipe's own RL stage
+    (out / "findings.md").unlink()
+    r = _seekmath("report", str(out))
+    assert r.returncode == 0 and (out / "findings.md").read_text() == text

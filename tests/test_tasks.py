@@ -5,7 +5,7 @@ import pytest
 from seekmath.config import TasksConfig
 from seekmath.evaluate.boxed import find_boxed, last_boxed
 from seekmath.tasks.loaders import BENCHMARKS, TaskError, load_file, load_problems
-from seekmath.tasks.synthetic import Arithmetic, apply_op, generate_problems, split_of
+from seekmath.tasks.synthetic import Arithmetic, apply_op, canonical_split, generate_problems, split_of
 
 
 def test_generator_is_deterministic_for_a_seed():
@@ -24,8 +24,40 @@ def test_train_and_test_are_disjoint_by_construction():
     other_seed = {p.metadata["key"] for p in generate_problems(cfg, "train", 2000, seed=7)}
     assert len(test) == 300 and not (train & test) and not (other_seed & test)
     for p in generate_problems(cfg, "test", 50):
-        start, *ops = p.metadata["key"].split("|")
-        assert split_of(Arithmetic(int(start), tuple((o[:3], int(o[3:])) for o in ops)), cfg.test_fraction) == "test"
+        assert split_of(_arith(p), cfg.test_fraction, cfg.tune_fraction) == "test"
+
+
+def _arith(p) -> Arithmetic:
+    a = Arithmetic.from_key(p.metadata["key"])
+    assert a.key() == p.metadata["key"] and str(a.answer) == p.answer
+    return a
+
+
+def test_three_splits_disjoint_by_construction_and_deterministic():
+    cfg = TasksConfig()
+    keys = {s: {p.metadata["key"] for p in generate_problems(cfg, s, n)} for s, n in [("train", 4000), ("tune", 300), ("test", 300)]}
+    assert len(keys["tune"]) == 300 and len(keys["test"]) == 300
+    assert not (keys["train"] & keys["tune"]) and not (keys["train"] & keys["test"]) and not (keys["tune"] & keys["test"])
+    for seed in (0, 5):  # whatever the seed, a tuning problem is a tuning problem
+        for p in generate_problems(cfg, "tune", 40, seed=seed):
+            assert split_of(_arith(p), cfg.test_fraction, cfg.tune_fraction) == "tune"
+            assert p.id.startswith(f"synthetic-tune-{seed}-")
+    assert [p.to_dict() for p in generate_problems(cfg, "tune", 50)] == [p.to_dict() for p in generate_problems(cfg, "tuning", 50)]
+    assert [p.to_dict() for p in generate_problems(cfg, "report", 50)] == [p.to_dict() for p in generate_problems(cfg, "test", 50)]
+    # the report split is the old held-out split exactly: carving out the tuning split took only train problems
+    old = TasksConfig(tune_fraction=0.0)
+    assert [p.to_dict() for p in generate_problems(old, "test", 100)] == [p.to_dict() for p in generate_problems(cfg, "test", 100)]
+    assert load_problems("synthetic", limit=5, split="tune")[0].id.startswith("synthetic-tune-")
+
+
+def test_split_names_and_fractions_are_checked():
+    assert canonical_split("report") == "test" and canonical_split("train") == "train"
+    with pytest.raises(ValueError, match="split must be one of train, tune, test"):
+        generate_problems(TasksConfig(), "validation", 5)
+    with pytest.raises(ValueError, match=r"tasks.test_fraction \+ tasks.tune_fraction must be < 1"):
+        generate_problems(TasksConfig(test_fraction=0.5, tune_fraction=0.5), "train", 5)
+    with pytest.raises(ValueError, match="tasks.tune_fraction must be in"):
+        generate_problems(TasksConfig(tune_fraction=-0.1), "train", 5)
 
 
 def test_solutions_are_correct_and_end_in_a_box():

@@ -72,9 +72,11 @@ class TasksConfig:
     max_value: int = 60  # operands of + and - are below this
     max_factor: int = 9  # multipliers and divisors are at most this
     operations: list[str] = field(default_factory=lambda: ["add", "sub", "mul", "div"])
-    test_fraction: float = 0.1  # share of the problem space reserved for the held-out split
+    test_fraction: float = 0.1  # share of the problem space reserved for the report split ("test")
+    tune_fraction: float = 0.1  # share reserved for the tuning split (RL in-loop evaluation, settings sweeps)
     num_train: int = 20000
-    num_test: int = 500
+    num_test: int = 500  # report split
+    num_tune: int = 500  # tuning split
 
 
 @dataclass
@@ -90,7 +92,7 @@ class RunConfig:
     real_bench_limit: int = 100
     corpus_share: float = 0.8  # share of pretraining tokens from the mined corpus; the rest is generated prose
     threads: int = 0  # torch threads; 0 = all cores
-    mode: str = "recipe"  # recipe | findings (the unified-paradigm study, findings.py)
+    mode: str = "recipe"  # recipe | findings (the stages up to sft, then the unified-paradigm study: findings/)
 
 
 def _default_variants() -> dict[str, list[str]]:
@@ -98,7 +100,8 @@ def _default_variants() -> dict[str, list[str]]:
         "rft": ["rl.algorithm=rft", "rl.reward=rule"],
         "online_rft": ["rl.algorithm=online_rft", "rl.reward=rule"],
         "grpo_os": ["rl.algorithm=grpo", "rl.reward=rule"],
-        "grpo_ps": ["rl.algorithm=grpo", "rl.reward=prm"],
+        "grpo_ps": ["rl.algorithm=grpo", "rl.reward=prm"],  # PRM on Math-Shepherd labels
+        "grpo_ps_exact": ["rl.algorithm=grpo", "rl.reward=prm", "rl.rm.step_labels=exact"],  # PRM on exact labels
         "iterative_1": ["rl.algorithm=grpo", "rl.reward=orm", "rl.iterations=1"],
         "iterative_2": ["rl.algorithm=grpo", "rl.reward=orm", "rl.iterations=2"],
     }
@@ -106,14 +109,19 @@ def _default_variants() -> dict[str, list[str]]:
 
 @dataclass
 class FindingsConfig:
-    """The unified-paradigm study (findings.py): variants = name -> rl overrides, each run with every seed."""
+    """The unified-paradigm study (findings/): variants = name -> rl overrides, each run with every seed."""
 
     variants: dict[str, list[str]] = field(default_factory=_default_variants)
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    steps: int = 30  # RL steps per iteration, the same for every variant
-    eval_every: int = 5  # held-out greedy accuracy every N steps (the curves)
+    steps: int = 30  # TOTAL RL steps of every variant; iterative ones split them over rl.iterations (equal total steps)
+    cpu_budget_s: float = 0.0  # the same CPU-seconds cap (rl.time_budget_s) for every variant; 0 = steps only
+    eval_every: int = 5  # tuning-split greedy accuracy every N steps (the curves)
+    report_problems: int = 300  # report-split problems every final policy is scored on (greedy): the orderings
+    label_budget: int = 0  # responses labelled per reward-model round (orm/prm variants); 0 = rl.rm_train_prompts x rl.rm_samples_per_prompt
     k: list[int] = field(default_factory=lambda: [1, 2, 4, 8, 16])  # maj@k / pass@k before and after RL
-    k_problems: int = 100
+    k_problems: int = 100  # report-split problems of the maj@k / pass@k evaluation
+    k_variant: str = "grpo_os"  # "after RL" of the maj@k / pass@k comparison (every seed)
+    workers: int = 1  # runs trained at once (separate processes, one torch thread each)
 
 
 @dataclass

@@ -7,7 +7,9 @@ Each stage reads the previous stage's folder and writes its own under the run fo
 it, and an interrupted stage resumes from its own checkpoints. `--from STAGE` discards that stage
 and every later one and runs them again.
 
-`--config findings` runs the unified-paradigm study instead (see `findings.py`).
+`--config findings` (run.mode = findings) runs the recipe's stages up to `sft`, then the
+unified-paradigm study over that SFT checkpoint (`findings/study.py`). The flow is one way: this
+module calls the study; the study reads the recipe's outputs through `stages.py` and never calls back.
 """
 
 from __future__ import annotations
@@ -22,11 +24,9 @@ from typing import Any, Callable
 
 from seekmath.cli import add_config_arguments, config_from_args
 from seekmath.runs import atomic_write_json, prepare_stage_dir, set_threads
+from seekmath.stages import MODEL_STAGES, PREP_STAGES, STAGES, done_marker, final_model, stage_done
 
 log = logging.getLogger("seekmath.recipe")
-
-STAGES = ["crawl", "corpus", "pretrain", "sft", "rl", "eval"]
-MODEL_STAGES = ["pretrain", "sft", "rl"]  # stages whose checkpoint is evaluated
 
 
 class PeakMemory:
@@ -56,18 +56,6 @@ class PeakMemory:
     def __exit__(self, *exc: Any) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def done_marker(run_dir: Path, stage: str) -> Path:
-    return run_dir / stage / "DONE.json"
-
-
-def stage_done(run_dir: Path, stage: str) -> bool:
-    return done_marker(run_dir, stage).is_file()
-
-
-def final_model(run_dir: Path, stage: str) -> Path:
-    return run_dir / stage / "final"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -212,6 +200,22 @@ def _jsonable(info: dict) -> dict:
         return {}
 
 
+def run_findings(cfg, out: str | Path, from_stage: str | None = None) -> Path:
+    """`seekmath run --config findings`: the recipe up to the SFT checkpoint, then the study over it."""
+    import dataclasses
+
+    from seekmath.findings.study import run_study
+
+    if from_stage and from_stage not in PREP_STAGES:
+        raise ValueError(f"--from: the findings study runs the stages {', '.join(PREP_STAGES)}; got {from_stage!r}")
+    prep = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, stages=list(PREP_STAGES), mode="recipe"))
+    run_recipe(prep, out, from_stage=from_stage)  # skips the stages already done
+    if from_stage and (Path(out) / "findings").exists():  # its runs started from the discarded checkpoint
+        log.info("--from %s: discarding %s", from_stage, Path(out) / "findings")
+        shutil.rmtree(Path(out) / "findings")
+    return run_study(cfg, out)
+
+
 def main(command: str, argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="seekmath run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -224,8 +228,6 @@ def main(command: str, argv: list[str]) -> int:
     cfg = config_from_args(args)
     out = Path(args.out or f"runs/{cfg.run.name}")
     if cfg.run.mode == "findings":
-        from seekmath.findings import run_findings
-
         print(run_findings(cfg, out, from_stage=args.from_stage))
         return 0
     print(run_recipe(cfg, out, from_stage=args.from_stage, only=args.only.split(",") if args.only else None))

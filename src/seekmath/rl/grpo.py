@@ -172,7 +172,7 @@ class RewardModelSource:
             labels = self.rule(responses, [p.answer for p in probs]).tolist()
             return [rmod.RMExample(prompt=q, response=r, label=float(y), gold=str(p.answer))
                     for q, r, y, p in zip(prompts, responses, labels, probs)]
-        return rmod.math_shepherd_labels(engine, probs, responses, self.rl.rm_rollouts_per_step, reward=self.rule, prompts=prompts,
+        return rmod.process_labels(engine, probs, responses, self.rl.rm_rollouts_per_step, labels=self.rl.rm.step_labels, reward=self.rule, prompts=prompts,
                                          rule=self.rl.step_rule, estimation=self.rl.rm.estimation, temperature=self.rl.temperature,
                                          top_p=self.rl.top_p, max_new_tokens=self.rl.max_new_tokens, seed=seed)
 
@@ -388,7 +388,7 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
 
     n_train = rl.train_problems or cfg.tasks.num_train
     problems = generate_problems(cfg.tasks, "train", n=n_train)
-    eval_set = generate_problems(cfg.tasks, "test", n=rl.eval_problems) if rl.eval_problems > 0 else []
+    eval_set = generate_problems(cfg.tasks, "tune", n=rl.eval_problems) if rl.eval_problems > 0 else []
     rule = make_rule_reward(rl.rule_mode)
     engine = make_engine(rl.engine, policy, tok, batch_size=rl.generation_batch_size)
     sampler_engine = make_engine(rl.engine, anchor, tok, batch_size=rl.generation_batch_size) if rl.algorithm == "rft" else engine

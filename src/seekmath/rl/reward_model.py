@@ -52,6 +52,8 @@ from seekmath.rl.segment import char_spans_to_token_ends, split_steps, step_end_
 log = logging.getLogger("seekmath.rl.reward_model")
 
 KINDS = ("outcome", "process")
+STEP_LABELS = ("math_shepherd", "exact")  # process-label sources (rl.rm.step_labels)
+MIN_HELDOUT_POSITIONS = 100  # below this a held-out AUC's interval is wider than about +-0.1
 META_FILE = "reward_model.json"
 HEAD_FILE = "head.safetensors"
 
@@ -132,6 +134,8 @@ def _validate_cfg(c: RewardModelConfig) -> None:
         raise ValueError(f"reward_model.kind: unknown {c.kind!r}; expected outcome or process")
     if c.estimation not in ("hard", "soft"):
         raise ValueError(f"reward_model.estimation: unknown {c.estimation!r}; expected hard or soft")
+    if c.step_labels not in STEP_LABELS:
+        raise ValueError(f"reward_model.step_labels: unknown {c.step_labels!r}; expected {' or '.join(STEP_LABELS)}")
     if not 0.0 <= c.replay_ratio < 1.0:
         raise ValueError(f"reward_model.replay_ratio must be in [0, 1), got {c.replay_ratio}")
     if not 0.0 <= c.eval_fraction < 1.0:
@@ -370,17 +374,36 @@ def roc_auc(scores: Sequence[float], labels: Sequence[float]) -> float:
     return (sum(pos) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
+def auc_interval(auc: float, n_pos: int, n_neg: int, z: float = 1.96) -> tuple[float, float]:
+    """95% interval of an AUC from its standard error (Hanley & McNeil 1982, eq. 2), clipped to [0, 1].
+
+    SE^2 = (A(1-A) + (n_pos-1)(Q1-A^2) + (n_neg-1)(Q2-A^2)) / (n_pos n_neg), Q1 = A/(2-A), Q2 = 2A^2/(1+A).
+    Says how much an AUC measured on a small held-out set can be trusted (NaN without both classes).
+    """
+    if n_pos < 1 or n_neg < 1 or math.isnan(auc):
+        return (float("nan"), float("nan"))
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc * auc) + (n_neg - 1) * (q2 - auc * auc)) / (n_pos * n_neg)
+    se = math.sqrt(max(var, 0.0))
+    return (max(0.0, auc - z * se), min(1.0, auc + z * se))
+
+
 def classification_metrics(logits: Sequence[float], labels: Sequence[float]) -> dict:
-    """BCE loss, accuracy at p = 0.5, AUC and the positive share of labelled positions."""
+    """BCE loss, accuracy at p = 0.5, AUC with its 95% interval, and the class counts of labelled positions."""
     if not logits:
         return {"n": 0}
     lg = torch.tensor(list(logits), dtype=torch.float64)
     y = torch.tensor(list(labels), dtype=torch.float64)
+    auc = roc_auc(lg.tolist(), y.tolist())
+    n_pos = int((y >= 0.5).sum())
     return {
         "n": len(y),
         "loss": float(F.binary_cross_entropy_with_logits(lg, y)),
         "accuracy": float(((lg > 0) == (y >= 0.5)).double().mean()),
-        "auc": roc_auc(lg.tolist(), y.tolist()),
+        "auc": auc,
+        "auc_ci95": list(auc_interval(auc, n_pos, len(y) - n_pos)),
+        "n_pos": n_pos,
+        "n_neg": len(y) - n_pos,
         "positive_share": float((y >= 0.5).double().mean()),
     }
 
@@ -539,7 +562,11 @@ def train_reward_model(model_or_path: Any, tokenizer, examples: Sequence, kind: 
         shutil.rmtree(ckpt, ignore_errors=True)
     rm.last_summary = summary
     a = summary["heldout_after"]
-    log.info("reward model (%s): %d examples, held-out accuracy %s AUC %s", kind, len(exs), a.get("accuracy"), a.get("auc"))
+    log.info("reward model (%s): %d examples, held-out accuracy %s AUC %s (interval %s, %s held-out positions)", kind, len(exs),
+             a.get("accuracy"), a.get("auc"), a.get("auc_ci95"), a.get("n", 0))
+    if a.get("n", 0) < MIN_HELDOUT_POSITIONS:
+        log.warning("reward model (%s): its held-out AUC comes from %d labelled positions (< %d): read it as noise",
+                    kind, a.get("n", 0), MIN_HELDOUT_POSITIONS)
     return rm
 
 
@@ -612,6 +639,36 @@ def math_shepherd_labels(engine, problems: Sequence, responses: Sequence[str], r
     if skipped:
         log.info("math_shepherd_labels: %d response(s) without steps skipped", skipped)
     return examples
+
+
+def process_labels(engine, problems: Sequence, responses: Sequence[str], rollouts_per_step: int = 8, *,
+                   labels: str = "math_shepherd", reward=None, prompts: Sequence[str] | None = None, rule: str = "lines",
+                   **rollout_kwargs) -> list[RMExample]:
+    """Step-labelled examples for a process RM, from the label source `labels` (rl.rm.step_labels):
+
+    math_shepherd: `math_shepherd_labels` (N = rollouts_per_step rollouts from every step prefix);
+    exact: the synthetic task's exact labels (`rl/step_labels.py`), no rollouts — the upper bound.
+    Both return the same examples (outcome `label` = the rule's verdict, one `step_labels` entry per step).
+    """
+    if labels == "math_shepherd":
+        return math_shepherd_labels(engine, problems, responses, rollouts_per_step, reward=reward, prompts=prompts,
+                                    rule=rule, **rollout_kwargs)
+    if labels != "exact":
+        raise ValueError(f"rl.rm.step_labels: unknown {labels!r}; expected {' or '.join(STEP_LABELS)}")
+    from seekmath.rl.rewards import RuleReward
+    from seekmath.rl.step_labels import exact_label_batch
+
+    if len(problems) != len(responses):
+        raise ValueError(f"process_labels: {len(problems)} problems but {len(responses)} responses")
+    reward = reward or RuleReward()
+    if prompts is None:
+        from seekmath.models import COT_SUFFIX, chat_prompt
+
+        prompts = [chat_prompt(p.question + COT_SUFFIX) for p in problems]
+    finals = reward(list(responses), [str(p.answer) for p in problems]).tolist()
+    steps = exact_label_batch(problems, responses, finals, rule)
+    return [RMExample(prompt=q, response=r, label=float(f), step_labels=s, gold=str(p.answer), id=str(getattr(p, "id", i)))
+            for i, (q, r, f, s, p) in enumerate(zip(prompts, responses, finals, steps, problems)) if s]
 
 
 # ----------------------------------------------------------------------------------------------

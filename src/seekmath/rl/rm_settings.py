@@ -26,6 +26,9 @@ class RewardModelConfig:
     samples_per_question: int = 4
     rollouts_per_step: int = 8  # Math-Shepherd N: completions from every step prefix
     estimation: str = "hard"  # hard: 1 if any rollout reaches the gold answer | soft: the fraction that does
+    # process labels: math_shepherd (rollout estimates, above) | exact (synthetic task only: every line's
+    # calculation checked against the problem's computation, no rollouts — the upper bound; rl/step_labels.py)
+    step_labels: str = "math_shepherd"
     temperature: float = 1.0  # sampling temperature for the RM data and the rollouts
     max_new_tokens: int = 256
     replay_ratio: float = 0.1  # iterative RL: share of historical data in each continued-training set

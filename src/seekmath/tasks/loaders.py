@@ -249,11 +249,10 @@ def load_problems(name: str, limit: int | None = None, tasks_cfg=None, split: st
     """Problems of a benchmark name, a local file, or an HF dataset name; first `limit` if given."""
     if name == "synthetic":
         from seekmath.config import TasksConfig
-        from seekmath.tasks.synthetic import generate_problems
+        from seekmath.tasks.synthetic import generate_problems, split_size
 
-        cfg = tasks_cfg or TasksConfig()
-        n = limit or (cfg.num_test if split == "test" else cfg.num_train)
-        return generate_problems(cfg, split, n)
+        cfg = tasks_cfg or TasksConfig()  # split: train | tune (tuning) | test (report)
+        return generate_problems(cfg, split, limit or split_size(cfg, split))
     path = Path(name)
     if path.suffix in (".jsonl", ".json", ".parquet") or path.is_file():
         probs = load_file(path)

@@ -10,10 +10,18 @@ Difficulty knobs (TasksConfig): number of steps, operand size (`max_value`), mul
 (`max_factor`), and which operations appear. A 4M-parameter model learns the easy end on a CPU in
 minutes; errors compound over steps, which leaves RL room to help.
 
-Train/test are disjoint by construction: a problem's *arithmetic* (start value and every operation
-with its operand; names and wording excluded) is hashed, and the hash alone decides its split. So no
-test problem shares its computation with any training problem, whatever the seed. Generation is
-deterministic for a (seed, split, n) triple.
+Three splits, disjoint by construction: a problem's *arithmetic* (start value and every operation
+with its operand; names and wording excluded) is hashed, and the hash alone decides its split:
+
+    train   what SFT, pretraining text, the corpus seed and RL prompts are drawn from
+    tune    the tuning split: RL's in-loop evaluation and any settings sweep are scored on it
+    test    the report split (alias "report"): final numbers only — the eval harness and the
+            findings study report on it, nothing is chosen by it
+
+So no held-out problem shares its computation with a training problem, and no report problem with a
+tuning problem, whatever the seed. The hash buckets are [0, test_fraction) -> test, then
+[test_fraction, test_fraction + tune_fraction) -> tune, the rest -> train: adding the tuning split
+left the report split exactly as it was. Generation is deterministic for a (seed, split, n) triple.
 """
 
 from __future__ import annotations
@@ -70,6 +78,12 @@ class Arithmetic:
     def key(self) -> str:
         return f"{self.start}|" + "|".join(f"{op}{n}" for op, n in self.ops)
 
+    @classmethod
+    def from_key(cls, key: str) -> "Arithmetic":
+        """The inverse of `key()` (operations are three-letter names followed by the operand)."""
+        start, *ops = key.split("|")
+        return cls(int(start), tuple((o[:3], int(o[3:])) for o in ops if o))
+
     def values(self) -> list[int]:
         vals = [self.start]
         for op, n in self.ops:
@@ -93,9 +107,40 @@ def apply_op(value: int, op: str, n: int) -> int:
     raise ValueError(f"unknown operation {op!r}")
 
 
-def split_of(arith: Arithmetic, test_fraction: float) -> str:
-    h = int.from_bytes(hashlib.sha256(arith.key().encode()).digest()[:8], "big")
-    return "test" if (h % 1_000_000) < test_fraction * 1_000_000 else "train"
+SPLITS = ("train", "tune", "test")
+SPLIT_ALIASES = {"report": "test", "tuning": "tune"}
+
+
+def canonical_split(split: str) -> str:
+    """'report' -> 'test', 'tuning' -> 'tune'; anything else must be one of SPLITS."""
+    split = SPLIT_ALIASES.get(split, split)
+    if split not in SPLITS:
+        raise ValueError(f"synthetic split must be one of {', '.join(SPLITS)} (or report / tuning), not {split!r}")
+    return split
+
+
+def split_of(arith: Arithmetic, test_fraction: float, tune_fraction: float = 0.0) -> str:
+    """The split a computation belongs to: its hash's bucket (see the module doc)."""
+    u = int.from_bytes(hashlib.sha256(arith.key().encode()).digest()[:8], "big") % 1_000_000
+    if u < test_fraction * 1_000_000:
+        return "test"
+    if u < (test_fraction + tune_fraction) * 1_000_000:
+        return "tune"
+    return "train"
+
+
+def split_size(cfg, split: str) -> int:
+    """The default number of problems of a split: tasks.num_train / num_tune / num_test."""
+    return {"train": cfg.num_train, "tune": cfg.num_tune, "test": cfg.num_test}[canonical_split(split)]
+
+
+def _check_fractions(cfg) -> None:
+    for key in ("test_fraction", "tune_fraction"):
+        if not 0.0 <= getattr(cfg, key) < 1.0:
+            raise ValueError(f"tasks.{key} must be in [0, 1), got {getattr(cfg, key)}")
+    if cfg.test_fraction + cfg.tune_fraction >= 1.0:
+        raise ValueError(f"tasks.test_fraction + tasks.tune_fraction must be < 1 (the rest is train), "
+                         f"got {cfg.test_fraction} + {cfg.tune_fraction}")
 
 
 def _sample_arithmetic(rng: random.Random, cfg) -> Arithmetic:
@@ -157,8 +202,8 @@ def iter_problems(cfg, split: str, seed: int | None = None) -> Iterator[Problem]
     It ends only when the split's problem space is exhausted (50,000 draws in a row found nothing new),
     which happens for small `max_value` / few steps.
     """
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    split = canonical_split(split)
+    _check_fractions(cfg)
     seed = cfg.seed if seed is None else seed
     rng = random.Random(f"synthetic/{split}/{seed}")
     seen: set[str] = set()
@@ -166,7 +211,7 @@ def iter_problems(cfg, split: str, seed: int | None = None) -> Iterator[Problem]
     while True:
         arith = _sample_arithmetic(rng, cfg)
         key = arith.key()
-        if key in seen or split_of(arith, cfg.test_fraction) != split:
+        if key in seen or split_of(arith, cfg.test_fraction, cfg.tune_fraction) != split:
             misses += 1
             if misses > 50_000:  # (nearly) every distinct problem of this split has been drawn
                 return
@@ -178,12 +223,13 @@ def iter_problems(cfg, split: str, seed: int | None = None) -> Iterator[Problem]
 
 
 def generate_problems(cfg, split: str = "train", n: int | None = None, seed: int | None = None) -> list[Problem]:
-    """`n` distinct problems of `split` (default: cfg.num_train / cfg.num_test).
+    """`n` distinct problems of `split` (train | tune | test, alias report; default n: `split_size`).
 
     A small problem space may hold fewer than `n`: then all of them are returned, with a warning.
     """
+    split = canonical_split(split)
     if n is None:
-        n = cfg.num_train if split == "train" else cfg.num_test
+        n = split_size(cfg, split)
     problems = list(itertools.islice(iter_problems(cfg, split, seed), n))
     if len(problems) < n:
         log.warning("synthetic %s split holds only %d distinct problems for this config (asked for %d)",
