@@ -75,9 +75,55 @@ def _balanced(s: str) -> bool:
     return depth == 0
 
 
+# Thousands separators. Typographic spellings (`,\\!` `{,}` `\\,` `\\ ` thin / narrow / no-break
+# spaces) are a separator wherever they stand between a digit and a group of exactly three digits: nobody
+# writes a list that way. A plain `,` is a separator only in a lone number (`1,000`, `-2,500.5`, `3,000%`);
+# anywhere else (`(1,000)`, `1,000, 2`, a question asking for a comma-separated list) it separates
+# elements, so `(1,000)` stays the tuple (1, 0) — see `_looks_numeric_list_free` and `grade.compare`.
+_TYPO_THOUSANDS = re.compile(r"(?<=\d)(?:,\s*\\!|\{,\}|\\,|\\ |\\thinspace\s*|[\u2009\u202f\u00a0\u2007])(?=\d{3}(?!\d))")
+# Unicode forms models write: value-preserving rewrites into the LaTeX the parsers read.
+_UNICODE = {"\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\u22c5": "\\cdot ", "\u00b7": "\\cdot ",
+            "\u00f7": "\\div ", "\u221e": "\\infty ", "\u03c0": "\\pi ", "\u2264": "\\le ", "\u2265": "\\ge ",
+            "\u2260": "\\ne ", "\u222a": "\\cup ", "\u2229": "\\cap ", "\u2205": "\\emptyset ", "\u00b0": "^\\circ",
+            "\u00b2": "^{2}", "\u00b3": "^{3}", "\u00b9": "^{1}", "\u2070": "^{0}"}
+_VULGAR = {"\u00bd": (1, 2), "\u00bc": (1, 4), "\u00be": (3, 4), "\u2153": (1, 3), "\u2154": (2, 3), "\u2155": (1, 5),
+           "\u2156": (2, 5), "\u2157": (3, 5), "\u2158": (4, 5), "\u2159": (1, 6), "\u215a": (5, 6), "\u215b": (1, 8),
+           "\u215c": (3, 8), "\u215d": (5, 8), "\u215e": (7, 8)}
+_UNICODE_ANY = re.compile("[" + "".join(_UNICODE) + "".join(_VULGAR) + "\u221a\u221b]")
+_UNICODE_ROOT = re.compile(r"([\u221a\u221b])\s*(\d+(?:\.\d+)?|[A-Za-z]|\((?:[^()]|\([^()]*\))*\)|\{[^{}]*\})")
+
+
+def unicode_to_latex(s: str) -> str:
+    """`√2` -> `\\sqrt{2}`, `∛(x+1)` -> `\\sqrt[3]{x+1}`, `2½` -> `2\\frac{1}{2}`, `x²` -> `x^{2}`, `−3` -> `-3`, `∞`, `π`..."""
+    if not _UNICODE_ANY.search(s):
+        return s
+
+    def root(m: re.Match) -> str:
+        arg = m.group(2)
+        if arg[0] in "({" and arg[-1] in ")}":
+            arg = arg[1:-1]
+        return ("\\sqrt{" if m.group(1) == "\u221a" else "\\sqrt[3]{") + arg + "}"
+
+    s = _UNICODE_ROOT.sub(root, s)
+    s = s.replace("\u221a", "\\sqrt").replace("\u221b", "\\sqrt[3]")
+    for ch, (a, b) in _VULGAR.items():
+        s = s.replace(ch, f"\\frac{{{a}}}{{{b}}}")
+    for ch, latex in _UNICODE.items():
+        s = s.replace(ch, latex)
+    return s
+
+
+def remove_thousands_separators(s: str) -> str:
+    """Typographic thousands separators always; a plain `,` only in a lone number (module comment above)."""
+    s = _TYPO_THOUSANDS.sub("", s)
+    return _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), s) if _looks_numeric_list_free(s) else s
+
+
 def normalize(s: str) -> str:
     """Presentation-only normalisation; never changes the mathematical value of an answer."""
-    s = _strip_wrappers(str(s).strip().rstrip("."))
+    s = unicode_to_latex(str(s))
+    s = _TYPO_THOUSANDS.sub("", s)  # before `\\!` / `\\,` become spaces below
+    s = _strip_wrappers(s.strip().rstrip("."))
     s = s.replace("\n", " ").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
     s = _LEFT_RIGHT.sub("", s)
     whole_text = _WHOLE_TEXT.fullmatch(s.strip())
@@ -90,7 +136,7 @@ def normalize(s: str) -> str:
     s = _TIME_OF_DAY.sub(lambda m: f"{int(m.group(1))}:{m.group(2)}" + (m.group(3) or "").lower(), s)
     if s.count("$") == 1:  # a dollar amount "$5", not a math span
         s = re.sub(r"^\s*\\?\$", "", s)
-    s = _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), s) if _looks_numeric_list_free(s) else s
+    s = remove_thousands_separators(s)
     m = _TRAILING_UNIT.match(s)
     if m and m.group(1).strip():
         s = m.group(1)
@@ -126,7 +172,11 @@ def _collapse_parens(s: str) -> str:
 
 def _looks_numeric_list_free(s: str) -> bool:
     """Thousands separators only in a lone number (`1,000,000`), not inside `(1,000, 2)`-like tuples."""
-    return bool(re.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*%?", s.strip()))
+    return bool(_LONE_NUMBER.fullmatch(s.strip()))
+
+
+# a lone number with comma groups, maybe a sign, a percent sign or a trailing unit (`2,500 \\text{ cm}^2`)
+_LONE_NUMBER = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*(?:%|\\text\s*\{[^{}]*\}(?:\^\{?\d\}?)?|[A-Za-z][A-Za-z. ]*)?")
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -76,13 +77,85 @@ def _split_blanks(s: str) -> list[str]:
     return [piece.strip().strip("$").strip() for piece in s.split(";") if piece.strip().strip("$").strip()]
 
 
+# ----------------------------------------------------------------------------------------------------
+# written forms reconciled before comparison (strict mode)
+# ----------------------------------------------------------------------------------------------------
+
+# "x = 2 or x = 3", "2 \\text{ and } 3", "x=2,\\ x=3": a list of solutions written with words
+_CONNECTIVE = re.compile(r"\s*,?\s*(?:\\(?:text|textrm|mbox|mathrm)\s*\{\s*(?:or|and)\s*\}|(?<![\\A-Za-z])(?:or|and)(?![A-Za-z])|\\q?quad)\s*")
+_ASSIGNED = re.compile(r"^\s*(?:[A-Za-z](?:_\{?\w+\}?)?|\\[a-zA-Z]+(?:_\{?\w+\}?)?)\s*=\s*(?!=)")
+# "\\text{(C) } 12", "(C) 12", "\\textbf{(C)}~12": a choice letter followed by its value
+_CHOICE_VALUE = re.compile(r"^\s*(?:\\(?:text|textbf|mathrm)\s*\{\s*)?\(\s*([A-E])\s*\)\s*\}?[\s~:.]*(?:\\[,;: ]\s*)*(.+)$")
+_LETTER = re.compile(r"\s*(?:\\(?:text|textbf|mathrm)\s*\{\s*)?\(?\s*([A-E])\s*\)?\s*\}?\s*")
+# questions that ask for a list: there a plain `1,000` is two elements, never one thousand
+_ASKS_LIST = re.compile(r"separated by commas|comma[- ]separated|list (?:all|them|the|each)|enter all", re.I)
+_PLAIN_COMMA_GROUP = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_COMMA = re.compile(r",\s*")
+
+
+def _top_level_split(s: str, pattern: re.Pattern) -> list[str]:
+    """Split `s` at matches of `pattern` that are outside (), [], {} — `f(a, b)` stays one piece."""
+    depth, cuts = 0, []
+    marks = {m.start(): m.end() for m in pattern.finditer(s)}
+    i = 0
+    while i < len(s):
+        if depth == 0 and i in marks and marks[i] > i:
+            cuts.append((i, marks[i]))
+            i = marks[i]
+            continue
+        if s[i] == "\\" and i + 1 < len(s) and s[i + 1] in "{}":
+            i += 2
+            continue
+        depth += (s[i] in "([{") - (s[i] in ")]}")
+        i += 1
+    pieces, start = [], 0
+    for a, b in cuts:
+        pieces.append(s[start:a])
+        start = b
+    pieces.append(s[start:])
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def _solutions(s: str) -> list[str]:
+    """The elements of an answer written as a list with words or commas; assignments `x =` dropped
+    when every element has one. One element when the answer is not such a list."""
+    s = normalize(s) if not _CONNECTIVE.search(s) else s  # (normalize removes thousands separators)
+    pieces = [q for p in _top_level_split(s, _CONNECTIVE) for q in _top_level_split(p, _COMMA)]
+    if len(pieces) > 1 and all(_ASSIGNED.match(p) for p in pieces):
+        pieces = [_ASSIGNED.sub("", p, count=1) for p in pieces]
+    return pieces
+
+
+def reconcile_forms(pred: str, gold: str, question: str | None = None) -> tuple[str, str] | tuple[str, str, str]:
+    """Rewrite two answers into forms the comparison understands, or decide: (pred, gold) or
+    (verdict, reason, "") — a 3-tuple means decided.
+
+    - a choice letter with its value (`\\text{(C) } 12`): the letter against a letter gold, else the value;
+    - solutions joined by "or"/"and" against a list gold: a comma list (compared unordered); several
+      answers against a single gold is a hedge (incorrect);
+    - a question asking for a comma-separated list: a plain `1,000` there is the elements 1 and 000."""
+    m = _CHOICE_VALUE.match(pred)
+    if m and m.group(2).strip():
+        pred = m.group(1) if _LETTER.fullmatch(gold) else m.group(2).strip().rstrip(".")
+    if question and _ASKS_LIST.search(question):
+        pred, gold = _PLAIN_COMMA_GROUP.sub(", ", pred), _PLAIN_COMMA_GROUP.sub(", ", gold)
+    worded_p, worded_g = _CONNECTIVE.search(pred), _CONNECTIVE.search(gold)
+    if worded_p or worded_g:
+        sp, sg = _solutions(pred), _solutions(gold)
+        if len(sp) > 1 and len(sg) == 1 and worded_p:
+            return "incorrect", f"several answers ({len(sp)}) for a single one", ""
+        if len(sg) > 1 and len(sp) > 1:
+            pred, gold = ", ".join(sp), ", ".join(sg)
+    return pred, gold
+
+
 def _budget(timeout: float, started: float) -> float:
     """Seconds left for the worker: the whole item (extraction included) stays within `timeout`."""
     return max(0.01, 0.95 * timeout - (time.monotonic() - started))
 
 
 def compare(pred: str, gold: str, *, bench: str | None = None, timeout: float = 1.0,
-            started: float | None = None) -> tuple[str, str]:
+            started: float | None = None, question: str | None = None) -> tuple[str, str]:
     """Strict comparison of an already-extracted prediction with a gold answer -> (verdict, reason)."""
     started = time.monotonic() if started is None else started
     if bench == "gaokao_mathcloze" and ";" in gold:  # several blanks, in order: every one must match
@@ -95,6 +168,10 @@ def compare(pred: str, gold: str, *, bench: str | None = None, timeout: float = 
             if bad:
                 return verdict, bad[0][1]
         return "correct", "every blank matches"
+    forms = reconcile_forms(pred, gold, question)
+    if len(forms) == 3:
+        return forms[0], forms[1]
+    pred, gold = forms
     decided = fast_equal(pred, gold, bench)
     if decided is not None:
         return decided
@@ -117,8 +194,11 @@ def _grade_deepseek(response: str, gold: str, bench: str | None, question: str |
 
 
 def grade(response: str, gold: str, *, mode: str = "strict", bench: str | None = None,
-          question: str | None = None, timeout: float = 1.0) -> Verdict:
-    """Extract the answer from `response` and compare it with `gold`. Safe from any thread."""
+          question: str | None = None, timeout: float = 1.0, last_number_fallback: bool | None = None) -> Verdict:
+    """Extract the answer from `response` and compare it with `gold`. Safe from any thread.
+
+    `last_number_fallback` (strict mode): score the response's last number when it states no answer —
+    None = only where the benchmark's few-shot protocol defines it (`extract.last_number_protocol`)."""
     _check_mode(mode)
     started = time.monotonic()
     if gold is None or str(gold).strip() == "":
@@ -126,14 +206,15 @@ def grade(response: str, gold: str, *, mode: str = "strict", bench: str | None =
     if mode == "deepseek":
         return _grade_deepseek(str(response or ""), str(gold), bench, question, timeout, started)
     response = str(response or "")
-    if len(response) <= 20_000 and normalize(response) == normalize(str(gold)):  # a bare answer equal to the gold
+    as_list = bool(question and _ASKS_LIST.search(question))  # then "1,000" is two elements (reconcile_forms)
+    if len(response) <= 20_000 and not as_list and normalize(response) == normalize(str(gold)):  # a bare answer equal to the gold
         return Verdict("correct", "identical after normalisation", extract_answer(response, bench=bench) or response.strip())
-    pred = extract_answer(response, bench=bench)
+    pred = extract_answer(response, bench=bench, last_number_fallback=last_number_fallback)
     if pred is None:
         return Verdict("incorrect", "no answer found in the response", None)
     if len(pred) > MAX_ANSWER_CHARS or len(str(gold)) > MAX_ANSWER_CHARS:
         return Verdict("unverifiable", f"answer longer than {MAX_ANSWER_CHARS} characters", pred[:MAX_ANSWER_CHARS])
-    verdict, reason = compare(pred, str(gold), bench=bench, timeout=timeout, started=started)
+    verdict, reason = compare(pred, str(gold), bench=bench, timeout=timeout, started=started, question=question)
     if verdict == "correct":
         violation = form_violation(pred, question)
         if violation and not form_violation(str(gold), question):  # trust a gold that breaks it itself
@@ -155,7 +236,8 @@ def answers_equal(a: str, b: str, mode: str = "strict", timeout: float = 1.0) ->
     return compare(str(a), str(b), timeout=timeout)[0] == "correct"
 
 
-def grade_batch(items: list[dict], *, mode: str = "strict", timeout: float = 1.0, workers: int = 0) -> list[Verdict]:
+def grade_batch(items: list[dict], *, mode: str = "strict", timeout: float = 1.0, workers: int = 0,
+                last_number_fallback: bool | None = None) -> list[Verdict]:
     """Grade many items (dicts with `response`, `gold`, optional `bench`, `question`), in input order.
 
     `workers` > 1 grades that many items at once (threads in front of as many worker processes)."""
@@ -166,7 +248,7 @@ def grade_batch(items: list[dict], *, mode: str = "strict", timeout: float = 1.0
 
     def one(it: dict) -> Verdict:
         return grade(it["response"], it["gold"], mode=mode, bench=it.get("bench"), question=it.get("question"),
-                     timeout=timeout)
+                     timeout=timeout, last_number_fallback=last_number_fallback)
 
     if workers and workers > 1:
         reserve_pool_size(min(workers, max(2, os.cpu_count() or 2)))  # more threads than processes is fine
