@@ -42,6 +42,7 @@ import torch
 
 from seekmath.rl.advantages import indicator_advantages, informative_groups, outcome_advantages, process_advantages
 from seekmath.rl.losses import AGGREGATIONS, aggregation_weights, grpo_loss
+from seekmath.rl.rewards import truncation_rule
 from seekmath.rl.rollout import GroupedRollout, grouped_logprobs, grouped_logprobs_nograd
 
 log = logging.getLogger("seekmath.rl")
@@ -486,9 +487,10 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
     t_gen = time.time()
 
     correct = rule(texts, golds).float()
+    truncated = [c.finish_reason == "length" for c in flat]
     zero_var = None
-    if rl.reward == "rule":
-        rewards = correct
+    if rl.reward == "rule":  # a completion cut at the token limit gets rl.truncation_reward (rl/rewards.py)
+        rewards = truncation_rule(correct, [c.finish_reason for c in flat], rl.truncation_reward)
     elif rl.reward == "orm":
         rewards = rm_source.outcome_scores(flat_prompts, texts)
     else:
@@ -544,7 +546,7 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
         "kl": stats["kl"],
         "entropy": stats["entropy"],
         "response_length": float(lengths.mean()),
-        "truncated": float(sum(c.finish_reason == "length" for c in flat) / len(flat)),
+        "truncation_rate": float(sum(truncated) / len(flat)),
         "clip_fraction": stats["clip_fraction"],
         "zero_variance_groups": zero_var,
         "groups_trained": groups_trained / len(outs),  # < 1 only with rl.zero_variance = skip (KL/entropy then over those groups)
