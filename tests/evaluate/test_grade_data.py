@@ -82,13 +82,17 @@ def test_cot100_label_errors_are_graded_correct_with_the_unmangled_gold():
 
 @needs_data
 def test_cot100_deepseek_mode_disagrees_only_on_the_label_errors():
-    disagreements = set()
+    """deepseek mode shares one of the listed label errors on purpose: DeepSeek's own code also scores
+    `10000` against `10{,}000` (idx 72, sample 7) wrong — sympy's parse_latex reads `10{,}000` as 10."""
+    items, keys, labels = [], [], []
     for r in _cot_rows():
         for j, (resp, label) in enumerate(zip(r["code"], r["score"])):
-            v = grade(resp, r["answer"], mode="deepseek", bench="math", question=r["question"], timeout=5.0)
-            if v.correct != label:
-                disagreements.add((r["idx"], j))
-    assert disagreements == set(LABEL_ERRORS)
+            items.append({"response": resp, "gold": r["answer"], "bench": "math", "question": r["question"]})
+            keys.append((r["idx"], j))
+            labels.append(label)
+    verdicts = grade_batch(items, mode="deepseek", timeout=5.0, workers=2)
+    disagreements = {k for k, v, label in zip(keys, verdicts, labels) if v.correct != label}
+    assert disagreements == set(LABEL_ERRORS) - {(72, 7)}
 
 
 @needs_data

@@ -367,7 +367,18 @@ _MV = None  # lazily imported math-verify pieces
 
 
 def warm_up() -> None:
-    """Import math-verify, patch its numeric comparison, and run one comparison so caches are hot."""
+    """`load`, then run a few comparisons so the sympy paths it imports lazily are hot (workers)."""
+    if _MV is not None:
+        return
+    load()
+    # touch the code paths sympy imports lazily (each costs 0.1-0.4 s on its first use), so the
+    # first real item of each kind is not the one that pays for it
+    for pred, gold in _WARM_UP_PAIRS:
+        heavy_equal(pred, gold)
+
+
+def load() -> None:
+    """Import math-verify and patch its numeric comparison (once)."""
     global _MV
     if _MV is not None:
         return
@@ -386,10 +397,6 @@ def warm_up() -> None:
     mv_grader.sympy_numeric_eq = numeric_eq_with_relative_check
     configs = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
     _MV = (parse, verify, configs)
-    # touch the code paths sympy imports lazily (each costs 0.1-0.4 s on its first use), so the
-    # first real item of each kind is not the one that pays for it
-    for pred, gold in _WARM_UP_PAIRS:
-        heavy_equal(pred, gold)
 
 
 _WARM_UP_PAIRS = [
@@ -484,7 +491,7 @@ def _imaginary_unit(parsed: list, text: str) -> list:
 def heavy_equal(pred: str, gold: str) -> tuple[str, str]:
     """math-verify parse + verify (timeouts off; the worker pool enforces the deadline)."""
     if _MV is None:
-        warm_up()
+        load()
     _, verify, _ = _MV
     p, g = normalize(pred), normalize(gold)
     gp = _mv_parse(g)

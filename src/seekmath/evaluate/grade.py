@@ -10,8 +10,16 @@ is "incorrect" (the model failed to answer), not "unverifiable".
 Modes: "strict" (default; `extract.py` + `equivalence.py`: exact values, no absolute tolerance) and
 "deepseek" (`deepseek_compat.py`: DeepSeek-Math's rules, quirks included, for parity with the paper).
 
-Time limit: cheap rules run in-process; anything needing sympy/math-verify runs in a worker process
-(`grade_workers.py`) that is killed when `timeout` seconds pass — safe from any thread or process.
+Time limit: `timeout` bounds each item from the moment `grade` is called: extraction, the cheap rules
+(in-process, bounded by construction) and the sympy/math-verify check, waiting for a grading worker to
+start included. The check runs in a worker process (`grade_workers.py`) killed at the deadline — safe
+from any thread. Workers start lazily, from the second item that needs sympy (a one-item call never
+starts one); until one is warm, items are checked in the calling thread when it is the main thread,
+under a SIGALRM limit (`_in_process`), unless the answers look able to block inside one C call (huge
+powers, factorials), which always go to a killable worker. The one exception to the clock: the first
+in-process check imports the checker (math-verify, or sympy's LaTeX parser in deepseek mode) before
+its limit is armed — an import cannot be interrupted safely, and it is the same cost math-verify's
+own cold call pays.
 """
 
 from __future__ import annotations
@@ -19,16 +27,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from seekmath.evaluate import deepseek_compat
+from seekmath.evaluate import deepseek_compat, equivalence
 from seekmath.evaluate.equivalence import fast_equal, form_violation, normalize
 from seekmath.evaluate.extract import extract_answer
-from seekmath.evaluate.grade_workers import reserve_pool_size, shared_pool
+from seekmath.evaluate.grade_workers import reserve_pool_size, shared_pool, started_pool
 
 MODES = ("strict", "deepseek")
 MAX_ANSWER_CHARS = 2000  # longer "answers" are degenerate text: not sent to sympy ("unverifiable")
@@ -40,21 +49,85 @@ _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 100_000
 
 
+# answers that may block inside a single C call (a huge power or factorial): SIGALRM cannot stop
+# those, so they always go to a worker that can be killed
+_RISKY = re.compile(r"\^\s*\{?\s*[-+]?\(?\d{3,}|\^[^^]{0,40}\^|\d{3,}\s*!|!\s*!|\\(?:int|sum|prod|lim)\b|\*\*")
+_IN_PROCESS_MAX_CHARS = 400
+_heavy_items = 0  # items that needed sympy so far in this process (workers start from the second)
+
+
+class _InProcessTimeout(BaseException):  # not Exception: library `except Exception` must not swallow it
+    pass
+
+
+def _raise_timeout(signum, frame):
+    raise _InProcessTimeout
+
+
+def _texts(x) -> str:
+    return x if isinstance(x, str) else " ".join(map(str, x))
+
+
+def _in_process_allowed(request: dict) -> bool:
+    """SIGALRM works only in the main thread, and only when nobody else is using it."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    if signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, signal.SIG_IGN, None) or signal.getitimer(signal.ITIMER_REAL)[0]:
+        return False
+    text = _texts(request["pred"]) + " " + _texts(request["gold"])
+    return len(text) <= _IN_PROCESS_MAX_CHARS and not _RISKY.search(text)
+
+
+def _in_process(request: dict, budget: float) -> tuple[str, str]:
+    """The worker's check in this (main) thread, interrupted by SIGALRM after `budget` seconds."""
+    deepseek = request["mode"] == "deepseek"
+    (deepseek_compat.warm_up if deepseek else equivalence.load)()  # one-time import: before the clock (module docstring)
+    previous = signal.signal(signal.SIGALRM, _raise_timeout)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, budget)
+        if deepseek:
+            return deepseek_compat.heavy_equal(request["pred"], request["gold"], request.get("bench"))
+        return equivalence.heavy_equal(request["pred"], request["gold"])
+    except _InProcessTimeout:
+        return "unverifiable", f"timeout after {budget:g}s"
+    except (MemoryError, RecursionError, Exception) as e:  # noqa: BLE001 — a crashing checker is "could not check"
+        return "unverifiable", f"checker error: {type(e).__name__}: {str(e)[:120]}"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _worker_verdict(request: dict, timeout: float) -> tuple[str, str]:
+    """The sympy-level check of `request` within `timeout` seconds: in a warm worker, or in this thread
+    while none is warm (see the module docstring); memoised."""
+    global _heavy_items
     key = json.dumps(request, sort_keys=True)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
             _CACHE.move_to_end(key)
             return hit
-    reply = shared_pool().run(request, timeout)
-    result = (reply["verdict"], reply["reason"])
+    mode = request["mode"]
+    pool = started_pool()
+    if (pool is None or not pool.has_ready(mode)) and _in_process_allowed(request):
+        _heavy_items += 1
+        if _heavy_items >= 2:  # more than one item needs sympy: start (or warm) workers for the next ones
+            shared_pool(mode=mode)
+        result = _in_process(request, timeout)
+    else:
+        reply = shared_pool(mode=mode).run(request, timeout)
+        result = (reply["verdict"], reply["reason"])
     if result[0] != "unverifiable":
         with _CACHE_LOCK:
             _CACHE[key] = result
             if len(_CACHE) > _CACHE_SIZE:
                 _CACHE.popitem(last=False)
     return result
+
+
+def _pool_warm(mode: str) -> bool:
+    pool = started_pool()
+    return pool is not None and pool.has_ready(mode)
 
 
 @dataclass
@@ -252,6 +325,11 @@ def grade_batch(items: list[dict], *, mode: str = "strict", timeout: float = 1.0
 
     if workers and workers > 1:
         reserve_pool_size(min(workers, max(2, os.cpu_count() or 2)))  # more threads than processes is fine
+        out, i = [], 0
+        if threading.current_thread() is threading.main_thread():  # until a worker is warm: in this thread
+            while i < len(items) and not _pool_warm(mode):
+                out.append(one(items[i]))
+                i += 1
         with ThreadPoolExecutor(workers) as ex:
-            return list(ex.map(one, items))
+            return out + list(ex.map(one, items[i:]))
     return [one(it) for it in items]
