@@ -51,7 +51,7 @@ _CACHE_SIZE = 100_000
 
 # answers that may block inside a single C call (a huge power or factorial): SIGALRM cannot stop
 # those, so they always go to a worker that can be killed
-_RISKY = re.compile(r"\^\s*\{?\s*[-+]?\(?\d{3,}|\^[^^]{0,40}\^|\d{3,}\s*!|!\s*!|\\(?:int|sum|prod|lim)\b|\*\*")
+_RISKY = re.compile(r"\^\s*\{?\s*[-+]?\(?\d{3,}|\^\s*\{[^{}]*\^|\^\s*\w+\s*\^|\d{3,}\s*!|\)\s*!|!\s*!|\\(?:int|sum|prod|lim)\b|\*\*")
 _IN_PROCESS_MAX_CHARS = 400
 _heavy_items = 0  # items that needed sympy so far in this process (workers start from the second)
 
@@ -74,8 +74,8 @@ def _in_process_allowed(request: dict) -> bool:
         return False
     if signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, signal.SIG_IGN, None) or signal.getitimer(signal.ITIMER_REAL)[0]:
         return False
-    text = _texts(request["pred"]) + " " + _texts(request["gold"])
-    return len(text) <= _IN_PROCESS_MAX_CHARS and not _RISKY.search(text)
+    texts = [_texts(request["pred"]), _texts(request["gold"])]
+    return sum(map(len, texts)) <= _IN_PROCESS_MAX_CHARS and not any(_RISKY.search(t) for t in texts)
 
 
 def _in_process(request: dict, budget: float) -> tuple[str, str]:
