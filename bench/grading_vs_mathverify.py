@@ -116,17 +116,20 @@ def main() -> None:
     from seekmath.evaluate import grade as grade_module
 
     grade_module._CACHE_SIZE = 0  # time real work: no memoised worker verdicts between passes
-    results = {}
-    for name, fn in (("seekmath strict", run_seekmath), ("math-verify 0.9 (parse+verify)", run_mathverify),
-                     ("seekmath deepseek", run_seekmath_deepseek)):
-        times, verdicts = [], None
-        for _ in range(args.repeats + 1):  # the first pass is cold: imports (and seekmath's workers) start in it
+    graders = (("seekmath strict", run_seekmath), ("math-verify 0.9 (parse+verify)", run_mathverify),
+               ("seekmath deepseek", run_seekmath_deepseek))
+    times: dict[str, list[float]] = {name: [] for name, _ in graders}
+    verdicts: dict[str, list] = {}
+    for _ in range(args.repeats + 1):  # pass 0 is cold: imports (and seekmath's workers) start in it;
+        for name, fn in graders:       # the graders alternate pass by pass, so all see the same load
             t = time.perf_counter()
-            verdicts = fn(items)
-            times.append(time.perf_counter() - t)
-        agree = sum(v == lab for v, lab in zip(verdicts, labels))
-        agree_fixed = sum(v == lab for v, lab in zip(verdicts, fixed))
-        results[name] = (min(times[1:]), times[0], agree, agree_fixed)
+            verdicts[name] = fn(items)
+            times[name].append(time.perf_counter() - t)
+    results = {}
+    for name, _ in graders:
+        agree = sum(v == lab for v, lab in zip(verdicts[name], labels))
+        agree_fixed = sum(v == lab for v, lab in zip(verdicts[name], fixed))
+        results[name] = (min(times[name][1:]), times[name][0], agree, agree_fixed)
 
     print(f"{len(items)} responses, one at a time in one process (wall s):")
     print(f"{'grader':<34} {'cold s':>8} {'best s':>8} {'items/s':>9} {'agree w/ labels':>16} {'w/ fixed labels':>16}")

@@ -87,4 +87,5 @@ def test_last_number_fallback_follows_the_protocol():
     assert extract_answer(loop, bench="gsm8k", last_number_fallback=False) is None  # zero-shot / RL
     assert extract_answer(loop, last_number_fallback=True) == "42"
     assert last_number_protocol("gsm8k") and not last_number_protocol("gsm8k", "zeroshot")
+    assert last_number_protocol("math500", "pot") and not last_number_protocol("math500", "tool")
     assert not last_number_protocol("math") and not last_number_protocol(None) and not last_number_protocol("synthetic")

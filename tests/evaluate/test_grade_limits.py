@@ -222,7 +222,7 @@ def test_in_process_check_is_interrupted_at_the_limit(monkeypatch):
         while True:
             pass
 
-    equivalence.load()  # the one-time import is not charged to the item (grade.py docstring)
+    equivalence.prime()  # the one-time set-up is not charged to the item (grade.py docstring)
     monkeypatch.setattr(equivalence, "heavy_equal", slow)
     monkeypatch.setattr(grade_module, "started_pool", lambda: None)
     monkeypatch.setattr(grade_module, "shared_pool", lambda **kw: None)

@@ -54,8 +54,9 @@ LAST_NUMBER_BENCHES = {"gsm8k", "gsm8k_train", "mgsm_zh", "svamp", "asdiv", "cma
 
 
 def last_number_protocol(bench: str | None, prompt: str | None = "fewshot") -> bool:
-    """Does `bench` under `prompt` ("fewshot" | "zeroshot" | "pot" | "tool") define the last-number fallback?"""
-    return bench in LAST_NUMBER_BENCHES and prompt == "fewshot"
+    """Does `bench` under `prompt` ("fewshot" | "zeroshot" | "pot" | "tool") define the last-number fallback?
+    Few-shot chains on the numeric sets, and program-of-thought, whose graded text is the program's output."""
+    return prompt == "pot" or (bench in LAST_NUMBER_BENCHES and prompt == "fewshot")
 CHOICE_BENCHES = {"sat", "sat_math", "mmlu_stem", "gaokao_mathqa", "aqua", "mmlu"}
 _STOP_HEADERS = {
     "gsm8k": ["\nQ:", "Q: "],

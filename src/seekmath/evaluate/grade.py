@@ -17,9 +17,9 @@ from any thread. Workers start lazily, from the second item that needs sympy (a 
 starts one); until one is warm, items are checked in the calling thread when it is the main thread,
 under a SIGALRM limit (`_in_process`), unless the answers look able to block inside one C call (huge
 powers, factorials), which always go to a killable worker. The one exception to the clock: the first
-in-process check imports the checker (math-verify, or sympy's LaTeX parser in deepseek mode) before
-its limit is armed — an import cannot be interrupted safely, and it is the same cost math-verify's
-own cold call pays.
+in-process check sets the checker up (imports math-verify or sympy's LaTeX parser and builds the ANTLR
+parser with one fixed comparison) before its limit is armed — an import cannot be interrupted safely,
+and it is the same cost math-verify's own cold call pays.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def _in_process_allowed(request: dict) -> bool:
 def _in_process(request: dict, budget: float) -> tuple[str, str]:
     """The worker's check in this (main) thread, interrupted by SIGALRM after `budget` seconds."""
     deepseek = request["mode"] == "deepseek"
-    (deepseek_compat.warm_up if deepseek else equivalence.load)()  # one-time import: before the clock (module docstring)
+    (deepseek_compat.warm_up if deepseek else equivalence.prime)()  # one-time set-up: before the clock (module docstring)
     previous = signal.signal(signal.SIGALRM, _raise_timeout)
     try:
         signal.setitimer(signal.ITIMER_REAL, budget)
