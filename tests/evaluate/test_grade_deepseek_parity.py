@@ -85,12 +85,11 @@ def _tricky_items() -> list[dict]:
     rng = random.Random(0)
     all_preds = sorted({p for ps in TRICKY.values() for p in ps})
     items = []
+    lanes = [("tricky boxed", "math", "So the answer is $\\boxed{{{}}}$."), ("tricky 'answer is'", None, "We are done. The answer is {}")]
     for gold, preds in TRICKY.items():
         for pred in preds + rng.sample(all_preds, 3):
-            items.append({"response": f"So the answer is $\\boxed{{{pred}}}$.", "gold": gold, "bench": "math", "question": "",
-                          "lane": "tricky boxed"})
-            items.append({"response": f"We are done. The answer is {pred}", "gold": gold, "bench": None, "question": "",
-                          "lane": "tricky 'answer is'"})
+            items += [{"response": form.format(pred), "gold": gold, "bench": bench, "question": "", "lane": lane}
+                      for lane, bench, form in lanes]
     return items
 
 

@@ -190,11 +190,6 @@ SEPARATORS = [
 ]
 
 
-@pytest.mark.parametrize("response,gold,expected", SEPARATORS)
-def test_thousands_separators(response, gold, expected):
-    assert grade(response, gold, timeout=10.0).correct is expected
-
-
 def test_plain_comma_is_a_list_when_the_question_asks_for_one():
     q = "Find all solutions, separated by commas."
     assert grade("\\boxed{1,000}", "1, 0", question=q, timeout=10.0).correct
@@ -229,8 +224,8 @@ FORMS = [
 ]
 
 
-@pytest.mark.parametrize("response,gold,expected", FORMS)
-def test_written_forms(response, gold, expected):
+@pytest.mark.parametrize("response,gold,expected", SEPARATORS + FORMS)
+def test_separators_and_written_forms(response, gold, expected):
     assert grade(response, gold, timeout=10.0).correct is expected
 
 

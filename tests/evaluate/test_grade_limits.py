@@ -224,6 +224,7 @@ def test_in_process_check_is_interrupted_at_the_limit(monkeypatch):
 
     equivalence.prime()  # the one-time set-up is not charged to the item (grade.py docstring)
     monkeypatch.setattr(equivalence, "heavy_equal", slow)
+    monkeypatch.setattr(grade_module, "_CACHE", type(grade_module._CACHE)())  # no memoised verdict
     monkeypatch.setattr(grade_module, "started_pool", lambda: None)
     monkeypatch.setattr(grade_module, "shared_pool", lambda **kw: None)
     before = signal.getsignal(signal.SIGALRM)

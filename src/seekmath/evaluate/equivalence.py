@@ -289,7 +289,7 @@ _HEDGE = re.compile(r"\\(?:text|mbox|mathrm|textbf)\s*\{[^{}]*?\b(or|either|nor|
 _MULTI_CHOICE = re.compile(r"[A-E](?:[\s,、;和及]*[A-E])*")
 _CHOICE = re.compile(r"\(?\s*([A-Ea-e])\s*\)?")
 _PRED_CHOICE = re.compile(r"^\(?\s*([A-E])\s*(?:\)|\.|:|$|\s)")
-_ASSIGN_LHS = re.compile(r"^\s*(?:[A-Za-z](?:_\{?\w+\}?)?|\\[a-zA-Z]+(?:_\{?\w+\}?)?)\s*=\s*(?!=)")
+ASSIGN_LHS = re.compile(r"^\s*(?:[A-Za-z](?:_\{?\w+\}?)?|\\[a-zA-Z]+(?:_\{?\w+\}?)?)\s*=\s*(?!=)")
 _WORDS_ONLY = re.compile(r"[A-Za-z][A-Za-z'\- ]*")
 _COMMON_WORDS = {"odd", "even", "yes", "no", "none", "neither", "both", "true", "false", "all", "never"}
 CHOICE_BENCHES = {"sat", "mmlu_stem", "gaokao_mathqa", "aqua", "sat_math", "mmlu"}
@@ -302,7 +302,7 @@ def _unwrap_text(s: str) -> tuple[str, bool]:
 
 
 def _drop_assignment(s: str) -> str:
-    m = _ASSIGN_LHS.match(s)
+    m = ASSIGN_LHS.match(s)
     return s[m.end() :] if m and "=" not in s[m.end() :] else s
 
 

@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from seekmath.evaluate import deepseek_compat, equivalence
-from seekmath.evaluate.equivalence import fast_equal, form_violation, normalize
+from seekmath.evaluate.equivalence import ASSIGN_LHS, fast_equal, form_violation, normalize
 from seekmath.evaluate.extract import extract_answer
 from seekmath.evaluate.grade_workers import reserve_pool_size, shared_pool, started_pool
 
@@ -51,7 +51,7 @@ _CACHE_SIZE = 100_000
 
 # answers that may block inside a single C call (a huge power or factorial): SIGALRM cannot stop
 # those, so they always go to a worker that can be killed
-_RISKY = re.compile(r"\^\s*\{?\s*[-+]?\(?\d{3,}|\^\s*\{[^{}]*\^|\^\s*\w+\s*\^|\d{3,}\s*!|\)\s*!|!\s*!|\\(?:int|sum|prod|lim)\b|\*\*")
+_RISKY = re.compile(r"\^\s*\{?\s*[-+]?\(?\d{5,}|\^\s*\{[^{}]*\^|\^\s*\w+\s*\^|\d{4,}\s*!|\)\s*!|!\s*!|\\(?:int|sum|prod|lim)\b|\*\*")
 _IN_PROCESS_MAX_CHARS = 400
 _heavy_items = 0  # items that needed sympy so far in this process (workers start from the second)
 
@@ -156,7 +156,6 @@ def _split_blanks(s: str) -> list[str]:
 
 # "x = 2 or x = 3", "2 \\text{ and } 3", "x=2,\\ x=3": a list of solutions written with words
 _CONNECTIVE = re.compile(r"\s*,?\s*(?:\\(?:text|textrm|mbox|mathrm)\s*\{\s*(?:or|and)\s*\}|(?<![\\A-Za-z])(?:or|and)(?![A-Za-z])|\\q?quad)\s*")
-_ASSIGNED = re.compile(r"^\s*(?:[A-Za-z](?:_\{?\w+\}?)?|\\[a-zA-Z]+(?:_\{?\w+\}?)?)\s*=\s*(?!=)")
 # "\\text{(C) } 12", "(C) 12", "\\textbf{(C)}~12": a choice letter followed by its value
 _CHOICE_VALUE = re.compile(r"^\s*(?:\\(?:text|textbf|mathrm)\s*\{\s*)?\(\s*([A-E])\s*\)\s*\}?[\s~:.]*(?:\\[,;: ]\s*)*(.+)$")
 _LETTER = re.compile(r"\s*(?:\\(?:text|textbf|mathrm)\s*\{\s*)?\(?\s*([A-E])\s*\)?\s*\}?\s*")
@@ -194,8 +193,8 @@ def _solutions(s: str) -> list[str]:
     when every element has one. One element when the answer is not such a list."""
     s = normalize(s) if not _CONNECTIVE.search(s) else s  # (normalize removes thousands separators)
     pieces = [q for p in _top_level_split(s, _CONNECTIVE) for q in _top_level_split(p, _COMMA)]
-    if len(pieces) > 1 and all(_ASSIGNED.match(p) for p in pieces):
-        pieces = [_ASSIGNED.sub("", p, count=1) for p in pieces]
+    if len(pieces) > 1 and all(ASSIGN_LHS.match(p) for p in pieces):
+        pieces = [ASSIGN_LHS.sub("", p, count=1) for p in pieces]
     return pieces
 
 
