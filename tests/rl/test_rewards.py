@@ -106,7 +106,11 @@ def test_grpo_step_applies_the_truncation_reward_and_logs_its_rate(tiny_model_di
         opt = torch.optim.SGD(policy.parameters(), lr=1.0)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
         problems = generate_problems(cfg.tasks, "train", n=8)
-        rule = lambda texts, golds: torch.ones(len(texts))  # noqa: E731 - every completion "correct"
+        class AllCorrect(RuleReward):  # scripted verdicts, the real truncation rule
+            def __call__(self, texts, golds, questions=None, finish_reasons=None):
+                return self.apply_truncation(torch.ones(len(texts)), finish_reasons)
+
+        rule = AllCorrect(truncation_reward=cfg.rl.truncation_reward)
         rows[reward] = grpo_step(0, policy, opt, sched, tok, problems, rule, None,
                                  make_engine("hf", policy, tok, batch_size=8), copy.deepcopy(policy), cfg.rl, "cpu")
     for reward, row in rows.items():

@@ -113,7 +113,12 @@ class RuleReward:
         self.total_stats.update(self.last_stats)
         if self.last_stats["unverifiable"]:
             log.debug("rule reward: %d of %d responses unverifiable (scored 0)", self.last_stats["unverifiable"], len(verdicts))
-        return truncation_rule(torch.tensor(rewards, dtype=torch.float32), finish_reasons, self.truncation_reward)
+        return self.apply_truncation(torch.tensor(rewards, dtype=torch.float32), finish_reasons)
+
+    def apply_truncation(self, rewards: torch.Tensor, finish_reasons: Sequence[str | None] | None) -> torch.Tensor:
+        """`rewards` with completions stopped at the token limit set to `truncation_reward` (GRPO calls
+        this after grading, so its accuracy metric stays the grader's verdicts)."""
+        return truncation_rule(rewards, finish_reasons, self.truncation_reward)
 
     def __repr__(self) -> str:
         return f"RuleReward(mode={self.mode!r}, bench={self.bench!r}, timeout={self.timeout})"
