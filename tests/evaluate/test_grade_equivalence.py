@@ -204,6 +204,9 @@ FORMS = [
     ("\\boxed{x = 2 or x = 4}", "2, 3", False),
     ("\\boxed{x = 2 or x = 3}", "2", False),  # several answers for one: a hedge
     ("\\boxed{5 \\text{ or } 6}", "5", False),
+    ("\\boxed{2 or more}", "2", False),
+    ("\\boxed{5 \\quad \\text{cm}}", "5", True),  # spacing, not a second answer
+    ("\\boxed{x=2 \\quad x=3}", "2, 3", True),
     ("\\boxed{\\text{(C) } 12}", "\\text{(C)}", True),  # choice letter followed by its value
     ("\\boxed{\\text{(C) } 12}", "C", True),
     ("\\boxed{\\text{(C) } 12}", "(B)", False),

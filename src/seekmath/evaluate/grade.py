@@ -155,6 +155,7 @@ def _split_blanks(s: str) -> list[str]:
 # ----------------------------------------------------------------------------------------------------
 
 # "x = 2 or x = 3", "2 \\text{ and } 3", "x=2,\\ x=3": a list of solutions written with words
+_WORDED = re.compile(r"\\(?:text|textrm|mbox|mathrm)\s*\{\s*(?:or|and)\s*\}|(?<![\\A-Za-z])(?:or|and)(?![A-Za-z])")
 _CONNECTIVE = re.compile(r"\s*,?\s*(?:\\(?:text|textrm|mbox|mathrm)\s*\{\s*(?:or|and)\s*\}|(?<![\\A-Za-z])(?:or|and)(?![A-Za-z])|\\q?quad)\s*")
 # "\\text{(C) } 12", "(C) 12", "\\textbf{(C)}~12": a choice letter followed by its value
 _CHOICE_VALUE = re.compile(r"^\s*(?:\\(?:text|textbf|mathrm)\s*\{\s*)?\(\s*([A-E])\s*\)\s*\}?[\s~:.]*(?:\\[,;: ]\s*)*(.+)$")
@@ -214,7 +215,7 @@ def reconcile_forms(pred: str, gold: str, question: str | None = None) -> tuple[
     worded_p, worded_g = _CONNECTIVE.search(pred), _CONNECTIVE.search(gold)
     if worded_p or worded_g:
         sp, sg = _solutions(pred), _solutions(gold)
-        if len(sp) > 1 and len(sg) == 1 and worded_p:
+        if len(sp) > 1 and len(sg) == 1 and _WORDED.search(pred):  # ("5 \\quad \\text{cm}" is no hedge)
             return "incorrect", f"several answers ({len(sp)}) for a single one", ""
         if len(sg) > 1 and len(sp) > 1:
             pred, gold = ", ".join(sp), ", ".join(sg)
