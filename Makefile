@@ -31,3 +31,13 @@ bench: install
 
 clean:
 	rm -rf $(VENV) runs
+
+# deepseek mode against DeepSeek-Math's own evaluation code, item by item (outside the default suite).
+# A throw-away venv with the versions its environment.yml pins; the reference code is imported from
+# ../shared/data/reference/deepseek-math-evaluation (DEEPSEEK_REFERENCE) as a test oracle only.
+DS_VENV ?= .venv-deepseek
+.PHONY: test-deepseek
+test-deepseek: install
+	test -x $(DS_VENV)/bin/python || $(PY) -m venv $(DS_VENV)
+	$(DS_VENV)/bin/python -m pip install -q sympy==1.12 antlr4-python3-runtime==4.11.0 regex==2023.10.3 numpy==1.26.4
+	DEEPSEEK_ORACLE_PYTHON=$(abspath $(DS_VENV))/bin/python $(BIN)/python -m pytest -q -s tests/evaluate/test_grade_deepseek_parity.py

@@ -75,7 +75,9 @@ def test_per_benchmark_rules():
     assert not grade("so the final answer is (b)", "C", mode="deepseek", bench="mmlu_stem").correct
     # gaokao_mathqa: the letter whose first occurrence is latest wins
     assert grade("答案是 A 不对, 应为 C", "C", mode="deepseek", bench="gaokao_mathqa").correct
-    assert grade("答案是 $\\frac{1}{2}$;3", "\\frac{1}{2};3", mode="deepseek", bench="gaokao_mathcloze").correct
+    assert grade("答案是 $\\frac{1}{2}$;3", "\\frac{1}{2};3", mode="deepseek", bench="gaokao_mathcloze").correct is False
+    # (DeepSeek strips `$` only at the ends: "\\frac{1}{2}$" is left, which its parse_latex rejects)
+    assert grade("答案是 \\frac{1}{2};3", "\\frac{1}{2};3", mode="deepseek", bench="gaokao_mathcloze").correct
     assert grade("The answer is 1,000.\nQ: next", "1000", mode="deepseek", bench="gsm8k").verdict == "incorrect"
     assert grade("The answer is 1,000.\nQ: next", "1000", bench="gsm8k").correct  # strict fixes the quirk
     assert grade("答案是：12个。", "12", mode="deepseek", bench="cmath").correct
@@ -94,3 +96,42 @@ def test_strict_mode_fixes_benchmark_quirks():
     assert grade("因此答案是 A 和 D", "AD", bench="gaokao_mathqa").correct
     assert not grade("因此答案是 A", "AD", bench="gaokao_mathqa").correct
     assert not grade("因此答案是 AD", "AD", bench="gaokao_mathqa", mode="deepseek").correct  # single-letter quirk
+
+
+# Verdicts of DeepSeek-Math's own code (sympy 1.12 parse_latex + parse_expr), checked with the oracle
+# lane (`make test-deepseek`); latex2sympy-based parsing got each of these the other way.
+DEEPSEEK_PARSE_QUIRKS = [
+    ("2\\frac{1}{2}", "1", True),  # parse_latex reads a mixed number as 2/2
+    ("2\\frac{1}{2}", "2.5", False),
+    ("10{,}000", "10000", False),  # ... and `10{,}000` as 10 (input after the first relation is ignored)
+    ("\\log_23", "1.585", True),
+    ("\\pi", "3.14159", False),  # `\pi` parses as a plain symbol named pi, not the constant
+    ("e", "2.71828", False),  # `e` is a plain symbol
+    ("e^2", "E**2", False),
+    ("\\text{Monday}", "monday", False),  # case kept
+    ("\\frac{7}{3}", "2\\frac{1}{3}", False),
+    ("\\frac{1}{2}", "50\\%", False),
+]
+
+
+@pytest.mark.parametrize("gold,pred,expected", DEEPSEEK_PARSE_QUIRKS)
+def test_deepseek_parsing_quirks_reproduced(gold, pred, expected):
+    assert grade(f"\\boxed{{{pred}}}", gold, mode="deepseek", bench="math", timeout=10.0).correct is expected
+
+
+def test_parse_expr_fallback_never_evaluates_model_text(tmp_path):
+    """parse_expr's result, without eval: the transformed code is interpreted over a whitelist."""
+    from sympy import Integer, Rational, Symbol, sqrt
+
+    assert ds.parse_expr_safely("x**2+1") == Symbol("x") ** 2 + 1
+    assert ds.parse_expr_safely("sqrt(8)/2") == sqrt(2)
+    assert ds.parse_expr_safely("5!") == Integer(120) and ds.parse_expr_safely("0.1[3]") == Rational(2, 15)
+    assert ds.parse_expr_safely("1,2") == (1, 2)
+    marker = tmp_path / "ran"
+    for attack in [f"__import__('os').system('touch {marker}')", f"S('__import__(\"os\").system(\"touch {marker}\")')",
+                   f"sin('__import__(\"os\").system(\"touch {marker}\")')", "x.subs(x, 1)", "(lambda: 1)()",
+                   "eval('1')", "open('/etc/passwd')", "Symbol('a b')"]:
+        with pytest.raises(Exception):
+            ds.parse_expr_safely(attack)
+        assert ds.symbolic_equal(attack, "1") is False
+    assert not marker.exists()

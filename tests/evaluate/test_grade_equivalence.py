@@ -165,3 +165,79 @@ def test_question_aware_form_checks():
     v = grade("\\boxed{\\sqrt{8}}", "2\\sqrt2", question=q_rad, timeout=5.0)
     assert v.verdict == "incorrect" and "radical" in v.reason
     assert grade("\\boxed{\\sqrt{8}}", "2\\sqrt2", timeout=5.0).correct
+
+
+# Thousands separators in every spelling MATH and models use, on either side; lists and tuples stay lists.
+SEPARATORS = [
+    ("\\boxed{900000000}", "900,\\!000,\\!000", True),  # MATH's raw `answer` field
+    ("\\boxed{900,\\!000,\\!000}", "900000000", True),
+    ("\\boxed{10080}", "10{,}080", True),
+    ("\\boxed{\\$32348}", "\\$32,\\!348", True),
+    ("\\boxed{1000}", "1\\,000", True),  # thin space
+    ("\\boxed{10\\,000}", "10000", True),
+    ("\\boxed{1\u2009000}", "1000", True),  # U+2009 thin space
+    ("\\boxed{1\u202f000}", "1000", True),  # U+202F narrow no-break space
+    ("\\boxed{1\u00a0000}", "1000", True),  # U+00A0 no-break space
+    ("\\boxed{1,000}", "1000", True),  # a lone number with plain commas
+    ("\\boxed{2,500 \\text{ cm}}", "2500", True),
+    ("\\boxed{1,000.5}", "1000.5", True),
+    ("\\boxed{(1,000)}", "(1, 0)", True),  # in brackets a plain comma separates elements
+    ("\\boxed{(1,000)}", "1000", False),
+    ("\\boxed{1,000}", "1, 0", False),
+    ("\\boxed{1,2}", "12", False),  # not a 3-digit group: never a separator
+    ("\\boxed{(1{,}000, 2)}", "(1000, 2)", True),  # a typographic separator is one even inside a tuple
+    ("\\boxed{9000}", "9,\\!001", False),
+]
+
+
+def test_plain_comma_is_a_list_when_the_question_asks_for_one():
+    q = "Find all solutions, separated by commas."
+    assert grade("\\boxed{1,000}", "1, 0", question=q, timeout=10.0).correct
+    assert not grade("\\boxed{1,000}", "1000", question=q, timeout=10.0).correct
+
+
+FORMS = [
+    ("\\boxed{x = 2 \\text{ or } x = 3}", "2, 3", True),  # solutions joined by words
+    ("\\boxed{x=3 or x=2}", "2,3", True),
+    ("\\boxed{2 \\text{ and } 3}", "2, 3", True),
+    ("\\boxed{x=1, x=2}", "1,2", True),
+    ("\\boxed{x = 2 or x = 4}", "2, 3", False),
+    ("\\boxed{x = 2 or x = 3}", "2", False),  # several answers for one: a hedge
+    ("\\boxed{5 \\text{ or } 6}", "5", False),
+    ("\\boxed{2 or more}", "2", False),
+    ("\\boxed{5 \\quad \\text{cm}}", "5", True),  # spacing, not a second answer
+    ("\\boxed{x=2 \\quad x=3}", "2, 3", True),
+    ("\\boxed{\\text{(C) } 12}", "\\text{(C)}", True),  # choice letter followed by its value
+    ("\\boxed{\\text{(C) } 12}", "C", True),
+    ("\\boxed{\\text{(C) } 12}", "(B)", False),
+    ("\\boxed{(C) 12}", "12", True),  # the value, when the gold is a value
+    ("\\boxed{(C) 12}", "13", False),
+    ("\\boxed{√2/2}", "\\frac{\\sqrt{2}}{2}", True),  # Unicode forms
+    ("\\boxed{3√(x+1)}", "3\\sqrt{x+1}", True),
+    ("\\boxed{∞}", "\\infty", True),
+    ("\\boxed{(−∞, 3]}", "(-\\infty,3]", True),
+    ("\\boxed{−5}", "-5", True),  # U+2212
+    ("\\boxed{−5}", "5", False),
+    ("\\boxed{½}", "0.5", True),
+    ("\\boxed{2½}", "\\frac{5}{2}", True),  # mixed number
+    ("\\boxed{¾}", "\\frac34", True),
+    ("\\boxed{x²+1}", "x^2+1", True),
+    ("\\boxed{x²}", "x^3", False),
+    ("\\boxed{2π}", "2\\pi", True),
+]
+
+
+@pytest.mark.parametrize("response,gold,expected", SEPARATORS + FORMS)
+def test_separators_and_written_forms(response, gold, expected):
+    assert grade(response, gold, timeout=10.0).correct is expected
+
+
+def test_no_reward_without_an_answer():
+    gold = "7"
+    for response in ["First, 3 + 4 = 7. Next we multiply this by the number of",  # cut off mid-sentence
+                     "3 + 4 = 7, so the answer is",  # an empty "the answer is"
+                     "We add 3 and 4 to get 7. " * 5000]:  # a 120k-character loop that never answers
+        v = grade(response, gold, timeout=10.0)
+        assert v.verdict == "incorrect" and v.pred is None, v
+    assert grade("3 + 4 = 7", gold, bench="gsm8k", timeout=10.0).correct  # GSM8K few-shot: last number
+    assert not grade("3 + 4 = 7", gold, bench="gsm8k", last_number_fallback=False, timeout=10.0).correct

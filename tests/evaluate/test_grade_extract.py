@@ -22,9 +22,17 @@ CASES = [
     ("So the final answer is: 7", None, "7"),
     ("Answer: 12", None, "12"),
     ("Natalia sold 48/2 = 24 clips.\n#### 1,234", None, "1234"),
+    ("The answer is 1,000.", None, "1,000"),  # the comparison, not extraction, reads separators (by context)
     ("所以答案是 5。", None, "5"),
-    ("We have 1,000 apples and 3 pears, total 1,003", None, "1003"),
-    ("the temperature fell to -3.5 degrees", None, "-3.5"),
+    # the last number only where the protocol defines it (few-shot numeric sets): otherwise no answer
+    ("We have 1,000 apples and 3 pears, total 1,003", "gsm8k", "1003"),
+    ("We have 1,000 apples and 3 pears, total 1,003", None, None),
+    ("the temperature fell to −3.5 degrees", "gsm8k", "-3.5"),  # U+2212 minus
+    ("First, 3 + 4 = 7. Next we multiply this by the number of", None, None),  # cut off mid-sentence
+    ("First, 3 + 4 = 7. Next we multiply this by the number of", "math", None),
+    ("First, 3 + 4 = 7", None, None),  # a short chain is not a bare answer
+    ("3 + 4 = 7, so the answer is", None, None),  # an empty "the answer is"
+    ("The answer is\n", None, None),
     ("there are no digits in this sentence", None, None),
     # bare answers (a whole response that is an answer)
     ("$10-4 n$", None, "10-4 n"),
@@ -57,7 +65,7 @@ def test_extract(response, bench, expected):
 def test_deepseek_mode_extraction_quirks():
     # GSM8K few-shot: last match of -?\d+\.?\d* without comma removal -> "1,000." yields "000."
     assert extract_answer("She has 1,000 coins. The answer is 1,000.\nQ: next", bench="gsm8k", mode="deepseek") == "000."
-    assert extract_answer("She has 1,000 coins. The answer is 1,000.\nQ: next", bench="gsm8k") == "1000"
+    assert extract_answer("She has 1,000 coins. The answer is 1,000.\nQ: next", bench="gsm8k") == "1,000"
     # generic: every box is kept and the last one wins; strip_string applied
     assert extract_answer("\\boxed{1} \\boxed{\\dfrac12}", mode="deepseek") == "\\frac{1}{2}"
     assert extract_answer("the final answer is (c)", bench="sat", mode="deepseek") == "C"
@@ -68,3 +76,16 @@ def test_deepseek_mode_extraction_quirks():
 def test_boxed_spans_marks_broken_boxes():
     spans = boxed_spans("\\boxed{1} \\boxed{} \\fbox{\\frac{a}{b}} \\boxed{2")
     assert [c for _, c in spans] == ["1", "", "\\frac{a}{b}", None]
+
+
+def test_last_number_fallback_follows_the_protocol():
+    from seekmath.evaluate.extract import last_number_protocol
+
+    loop = "We multiply 6 by 7 to get 42. " * 4000  # a 120k-character loop that never answers
+    assert extract_answer(loop) is None and extract_answer(loop, bench="math") is None
+    assert extract_answer(loop, bench="gsm8k") == "42"  # few-shot GSM8K scores the last number
+    assert extract_answer(loop, bench="gsm8k", last_number_fallback=False) is None  # zero-shot / RL
+    assert extract_answer(loop, last_number_fallback=True) == "42"
+    assert last_number_protocol("gsm8k") and not last_number_protocol("gsm8k", "zeroshot")
+    assert last_number_protocol("math500", "pot") and not last_number_protocol("math500", "tool")
+    assert not last_number_protocol("math") and not last_number_protocol(None) and not last_number_protocol("synthetic")

@@ -179,3 +179,56 @@ def test_degenerate_long_responses_are_graded_fast(name, mode):
     t = time.monotonic()
     v = grade(DEGENERATE[name], "5", mode=mode, timeout=1.0)
     assert time.monotonic() - t <= 1.0, (name, mode, v)
+
+
+def test_one_item_cold_call_needs_no_worker_and_later_items_start_them():
+    """A fresh process: the first sympy item is checked in-process (no worker started), the second starts
+    the workers lazily, and while they start items are still graded in the main thread."""
+    code = ("import time; from seekmath.evaluate.grade import grade; from seekmath.evaluate import grade_workers as gw\n"
+            "v = grade('\\\\boxed{\\\\frac{\\\\sqrt{2}}{2}}', '\\\\frac{1}{\\\\sqrt 2}')\n"
+            "print(v.verdict, gw._POOL is None)\n"
+            "t = time.monotonic(); w = grade('\\\\boxed{\\\\sqrt{8}}', '2\\\\sqrt{2}'); dt = time.monotonic() - t\n"
+            "print(w.verdict, gw._POOL is not None, dt < 1.0)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.stdout.split() == ["correct", "True", "correct", "True", "True"], res.stdout + res.stderr
+
+
+def test_the_limit_covers_waiting_for_a_worker_to_start():
+    """Off the main thread (no SIGALRM) with no warm worker, the item waits for start-up only until its
+    deadline: a 0.3 s limit returns within it, as a timeout, never a wrong verdict."""
+    from seekmath.evaluate.grade_workers import WorkerPool
+
+    pool = WorkerPool(1)  # cold: its worker is still importing sympy
+    try:
+        t = time.monotonic()
+        with ThreadPoolExecutor(1) as ex:
+            reply = ex.submit(pool.run, {"mode": "strict", "pred": "\\sqrt{8}", "gold": "2\\sqrt{2}"}, 0.3).result()
+        assert time.monotonic() - t < 0.6
+        assert reply["verdict"] == "unverifiable" and "starting" in reply["reason"], reply
+        assert pool.wait_all_ready(120)  # the worker was kept: the next item finds it warm
+        assert pool.run({"mode": "strict", "pred": "\\sqrt{8}", "gold": "2\\sqrt{2}"}, 5.0)["verdict"] == "correct"
+    finally:
+        pool.close()
+
+
+def test_in_process_check_is_interrupted_at_the_limit(monkeypatch):
+    """The main-thread check (no warm worker) stops at the item's limit (SIGALRM) and restores the handler."""
+    import signal
+
+    from seekmath.evaluate import equivalence
+    from seekmath.evaluate import grade as grade_module
+
+    def slow(pred, gold):
+        while True:
+            pass
+
+    equivalence.prime()  # the one-time set-up is not charged to the item (grade.py docstring)
+    monkeypatch.setattr(equivalence, "heavy_equal", slow)
+    monkeypatch.setattr(grade_module, "_CACHE", type(grade_module._CACHE)())  # no memoised verdict
+    monkeypatch.setattr(grade_module, "started_pool", lambda: None)
+    monkeypatch.setattr(grade_module, "shared_pool", lambda **kw: None)
+    before = signal.getsignal(signal.SIGALRM)
+    t = time.monotonic()
+    v = grade_module.grade("\\boxed{x^2+2x+1}", "(x+1)^2", timeout=0.5)
+    assert time.monotonic() - t < 0.8 and v.verdict == "unverifiable" and "timeout" in v.reason, v
+    assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL)[0] == 0

@@ -11,9 +11,17 @@ Quirks kept on purpose (they move reported accuracies):
 - `strip_string` rewrites `j` to `i` when there is no `i`, bare `inf` to `\\infty`, `a/b` to `\\frac`;
 - MATH predictions keep only the last len(gold) distinct boxed answers.
 
+Parsing is DeepSeek's: sympy's own ANTLR `parse_latex` (the same grammar and conversion code as the
+sympy 1.12 it pinned; quirks such as `2\\frac{1}{2}` = 2/2 = 1, `10{,}000` = 10 and `1,2` = 1 come
+with it), then `parse_expr` for what LaTeX parsing rejects, then the plain string. Checked item by item
+against DeepSeek-Math's code in a venv with its pinned versions (`make test-deepseek`,
+tests/evaluate/test_grade_deepseek_parity.py).
+
 Deliberate deviations (safety), documented:
-- `parse_expr` (which `eval`s its input) is never called: sympy parsing goes through
-  latex2sympy2_extended only; a string that does not parse stays a string, as in the original fallback.
+- `parse_expr` `eval`s the code it makes from model text; here sympy's tokenizer transformations make
+  the same code, which `_interpret` evaluates node by node over a whitelist (numbers, sympy constants
+  and classes, arithmetic, comparisons, tuples, a few pure functions). Text needing anything else
+  (attributes, `S("...")`, builtins) stays a string — where the original would have run it.
 - OCW uses a number/equation/expression split like the original, but numbers are read with our
   exact parser instead of Python `eval`, and expressions are compared with sympy instead of the
   original's (unreachable) branch — i.e. normalised-string equality then symbolic equality.
@@ -293,20 +301,157 @@ def parse_digits(num):
     return None
 
 
-def _sympy_parse(s: str):
-    """parse_latex stand-in: latex2sympy2_extended; unparsable text stays a string (original fallback)."""
-    from latex2sympy2_extended import latex2sympy
+def parse_latex_like_deepseek(s: str):
+    """sympy's own ANTLR LaTeX parser (`sympy.parsing.latex.parse_latex`, the one DeepSeek-Math calls),
+    driven directly: sympy refuses to start it unless the ANTLR runtime's version string starts with
+    4.11, while math-verify's latex2sympy2_extended needs 4.13 in the same environment. The generated
+    parser and its conversion functions are sympy's, unchanged; runtime 4.13 reads 4.11's serialized
+    grammar (both use ATN format 4). Like the original, input after the first relation is ignored
+    (`1,2` parses as 1) and a syntax error raises."""
+    import contextlib
+    import io
 
-    try:
-        return latex2sympy(s)
-    except Exception:
-        return s
+    import antlr4
+    from sympy.parsing.latex import _parse_latex_antlr as antlr_latex
+
+    s = s.strip()
+    listener = antlr_latex.MathErrorListener(s)
+    with contextlib.redirect_stdout(io.StringIO()):  # "ANTLR runtime and generated code versions disagree"
+        lexer = antlr_latex.LaTeXLexer(antlr4.InputStream(s))
+        lexer.removeErrorListeners()
+        lexer.addErrorListener(listener)
+        parser = antlr_latex.LaTeXParser(antlr4.CommonTokenStream(lexer))
+        parser.removeErrorListeners()
+        parser.addErrorListener(listener)
+    return antlr_latex.convert_relation(parser.math().relation())
+
+
+# ---- parse_expr without eval -----------------------------------------------------------------------
+# DeepSeek-Math falls back to `sympy.parse_expr`, which turns the text into Python code (sympy's
+# tokenizer transformations: auto_symbol, auto_number, factorial_notation, ...) and `eval`s it. We run
+# the same transformations (pure token rewriting) and then INTERPRET the resulting expression tree
+# ourselves: numbers, sympy constants, arithmetic, comparisons, tuples and calls of sympy classes and
+# a few pure functions. Anything else (attributes, strings outside Symbol('x') / Float('1.5'),
+# sympify-like functions, builtins such as eval/open) is refused, which — like any parse failure in
+# the original — leaves the text a plain string.
+_STR_ARG_PATTERNS = {"Symbol": r"[A-Za-z_]\w*", "Function": r"[A-Za-z_]\w*", "Float": r"[0-9.eE+-]+",
+                     "Integer": r"[0-9]+", "Rational": r"[0-9./+-]+"}
+_SAFE_FUNCTIONS = {"sqrt", "root", "cbrt", "N", "abs", "round", "pow", "divmod", "factorial", "binomial",
+                   "gcd", "lcm", "Max", "Min", "max", "min", "nsimplify"}
+_UNSAFE = {"S", "sympify", "parse_expr", "lambdify", "var", "symbols", "preview", "Lambda", "evaluate"}
+_GLOBALS: dict | None = None
+
+
+def _parse_expr_globals() -> dict:
+    """The namespace parse_expr builds (`from sympy import *`, builtin functions, max/min -> Max/Min)."""
+    global _GLOBALS
+    if _GLOBALS is None:
+        import builtins
+        import types
+
+        import sympy
+
+        g = {name: getattr(sympy, name) for name in sympy.__all__}
+        g.update({name: obj for name, obj in vars(builtins).items() if isinstance(obj, types.BuiltinFunctionType)})
+        g["max"], g["min"] = sympy.Max, sympy.Min
+        _GLOBALS = g
+    return _GLOBALS
+
+
+def _allowed(name: str, obj) -> bool:
+    import sympy
+
+    if name.startswith("_") or name in _UNSAFE:
+        return False
+    if isinstance(obj, sympy.Basic) or name in _SAFE_FUNCTIONS:
+        return True
+    return isinstance(obj, type) and issubclass(obj, sympy.Basic)
+
+
+def _interpret(node, g: dict):
+    import ast
+    import operator
+
+    binops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+              ast.Pow: operator.pow, ast.Mod: operator.mod, ast.FloorDiv: operator.floordiv,
+              ast.BitXor: operator.xor, ast.BitAnd: operator.and_, ast.BitOr: operator.or_}
+    unops = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_, ast.Invert: operator.invert}
+    cmps = {ast.Lt: operator.lt, ast.Gt: operator.gt, ast.LtE: operator.le, ast.GtE: operator.ge,
+            ast.Eq: operator.eq, ast.NotEq: operator.ne}
+    if isinstance(node, ast.Expression):
+        return _interpret(node.body, g)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, complex, bool, type(None))):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id in g and _allowed(node.id, g[node.id]):
+            return g[node.id]
+        raise ValueError(f"name {node.id!r} not allowed")
+    if isinstance(node, ast.BinOp) and type(node.op) in binops:
+        return binops[type(node.op)](_interpret(node.left, g), _interpret(node.right, g))
+    if isinstance(node, ast.UnaryOp) and type(node.op) in unops:
+        return unops[type(node.op)](_interpret(node.operand, g))
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in cmps:
+        return cmps[type(node.ops[0])](_interpret(node.left, g), _interpret(node.comparators[0], g))
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        items = [_interpret(e, g) for e in node.elts]
+        return tuple(items) if isinstance(node, ast.Tuple) else (items if isinstance(node, ast.List) else set(items))
+    if isinstance(node, ast.Call) and not node.keywords:
+        pattern = _STR_ARG_PATTERNS.get(node.func.id) if isinstance(node.func, ast.Name) else None
+        if pattern and len(node.args) == 1 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            if not re.fullmatch(pattern, node.args[0].value):
+                raise ValueError("string argument not allowed")
+            return _interpret(node.func, g)(node.args[0].value)
+        return _interpret(node.func, g)(*[_interpret(a, g) for a in node.args])
+    raise ValueError(f"{type(node).__name__} not allowed")
+
+
+def parse_expr_safely(s: str, convert_xor: bool = False):
+    """`sympy.parse_expr(s)` (standard transformations; `convert_xor` as `sympify` adds it) with the
+    transformed code interpreted by `_interpret` instead of `eval`; raises where either would fail."""
+    import ast
+
+    from sympy.parsing import sympy_parser as sp
+
+    transformations = sp.standard_transformations + ((sp.convert_xor,) if convert_xor else ())
+    code = sp.stringify_expr(s, {}, _parse_expr_globals(), transformations)
+    return _interpret(ast.parse(code, mode="eval"), _parse_expr_globals())
+
+
+def _sympy_parse(s: str):
+    """DeepSeek-Math's `_parse`: parse_latex, else parse_expr (here without eval), else the string itself."""
+    for parse in (parse_latex_like_deepseek, parse_expr_safely):
+        try:
+            return parse(s)
+        except Exception:  # noqa: BLE001 — the original's bare `except: pass`
+            pass
+    return s
+
+
+_WARM = False
+
+
+def warm_up() -> None:
+    """Build the ANTLR lexer/parser once (about 1.5 s: the serialized grammar is deserialized on first
+    use) and touch the sympy paths a comparison uses, so no item pays for them. Once per process."""
+    global _WARM
+    if _WARM:
+        return
+    _WARM = True
+    symbolic_equal("\\frac{\\sqrt{2}}{2}+x", "x+0.7071")
+    parse_expr_safely("x**2 + 1")
+
+
+def _numeric(x):
+    """sympy's `N(x)`; a string goes through `sympify` as in the original — parsed without eval here."""
+    from sympy import N
+
+    return N(parse_expr_safely(x.replace("\n", ""), convert_xor=True) if isinstance(x, str) else x)
 
 
 def symbolic_equal(a: str, b: str, allow_sympy: bool = True) -> bool:
     if not allow_sympy:
         raise NeedsSympy
-    from sympy import N, simplify
+    from sympy import simplify
 
     x, y = _sympy_parse(a), _sympy_parse(b)
     try:
@@ -315,7 +460,7 @@ def symbolic_equal(a: str, b: str, allow_sympy: bool = True) -> bool:
     except Exception:
         pass
     try:
-        if isclose(N(x), N(y), abs_tol=1e-3):
+        if isclose(_numeric(x), _numeric(y), abs_tol=1e-3):
             return True
     except Exception:
         pass

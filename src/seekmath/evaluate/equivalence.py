@@ -4,8 +4,9 @@ Two layers, both pure functions of (prediction, gold):
 
 1. `fast_equal` (in the caller's process, microseconds, bounded by construction — only regexes with no
    nested quantifiers and exact `Fraction` arithmetic on literal digits):
-   normalisation (`normalize`: `$`/`\\(`, `\\left`/`\\right`, spacing, `\\dfrac`, thousands separators
-   `1{,}000` / `1,000`, degrees, `\\$`, trailing units `5 \\text{ cm}` / `5 dollars`, `\\text{...}`),
+   normalisation (`normalize`: Unicode forms `√2` `−3` `½` `x²` `∞` `π`, `$`/`\\(`, `\\left`/`\\right`,
+   spacing, `\\dfrac`, thousands separators (below), degrees, `\\$`, trailing units `5 \\text{ cm}` /
+   `5 dollars`, `\\text{...}`),
    assignments `x = 5` vs `5`, choice letters `(B)` vs `B`, plain words (`\\text{Monday}`), and exact
    numbers: integers (any length, compared as digit strings), decimals, `a/b`, `\\frac{a}{b}`, mixed
    numbers `2\\frac{1}{2}` / `2 1/2`, repeating decimals `0.\\overline{3}`, scientific notation
@@ -15,6 +16,14 @@ Two layers, both pure functions of (prediction, gold):
    `verify` with its signal-based timeouts disabled, plus one correction: math-verify's numeric test
    rounds to 6 decimal places or chops tiny differences (`2^{-60}` equals `2^{-61}`, Math-Verify#14),
    so `sympy_numeric_eq` is wrapped to also require *relative* agreement (see `_really_close`).
+
+Thousands separators, decided by context: the typographic spellings `,\\!` `{,}` `\\,` `\\ ` and
+thin / narrow no-break / no-break / figure spaces (U+2009, U+202F, U+00A0, U+2007) are a separator
+wherever they stand between a digit and a group of exactly three digits — nobody writes a list that way.
+A plain `,` is one only when the whole answer is a lone number (`1,000`, `-2,500.5`, `3,000%`,
+`2,500 \\text{ cm}`); in brackets or beside other elements it separates elements, so `(1,000)` stays
+the tuple (1, 0) and `1,000, 2` a list; and when the question asks for a comma-separated list
+(`grade.reconcile_forms`), even a lone `1,000` is the elements 1 and 000.
 
 No absolute tolerance: two exact values must be equal; two decimal literals must be equal; a decimal
 literal against an exact value must agree to the decimal's last written digit (|a-b| <= 1/2 ulp) and
@@ -75,9 +84,55 @@ def _balanced(s: str) -> bool:
     return depth == 0
 
 
+# Thousands separators. Typographic spellings (`,\\!` `{,}` `\\,` `\\ ` thin / narrow / no-break
+# spaces) are a separator wherever they stand between a digit and a group of exactly three digits: nobody
+# writes a list that way. A plain `,` is a separator only in a lone number (`1,000`, `-2,500.5`, `3,000%`);
+# anywhere else (`(1,000)`, `1,000, 2`, a question asking for a comma-separated list) it separates
+# elements, so `(1,000)` stays the tuple (1, 0) — see `_looks_numeric_list_free` and `grade.compare`.
+_TYPO_THOUSANDS = re.compile(r"(?<=\d)(?:,\s*\\!|\{,\}|\\,|\\ |\\thinspace\s*|[\u2009\u202f\u00a0\u2007])(?=\d{3}(?!\d))")
+# Unicode forms models write: value-preserving rewrites into the LaTeX the parsers read.
+_UNICODE = {"\u2212": "-", "\u2013": "-", "\u00d7": "\\times ", "\u22c5": "\\cdot ", "\u00b7": "\\cdot ",
+            "\u00f7": "\\div ", "\u221e": "\\infty ", "\u03c0": "\\pi ", "\u2264": "\\le ", "\u2265": "\\ge ",
+            "\u2260": "\\ne ", "\u222a": "\\cup ", "\u2229": "\\cap ", "\u2205": "\\emptyset ", "\u00b0": "^\\circ",
+            "\u00b2": "^{2}", "\u00b3": "^{3}", "\u00b9": "^{1}", "\u2070": "^{0}"}
+_VULGAR = {"\u00bd": (1, 2), "\u00bc": (1, 4), "\u00be": (3, 4), "\u2153": (1, 3), "\u2154": (2, 3), "\u2155": (1, 5),
+           "\u2156": (2, 5), "\u2157": (3, 5), "\u2158": (4, 5), "\u2159": (1, 6), "\u215a": (5, 6), "\u215b": (1, 8),
+           "\u215c": (3, 8), "\u215d": (5, 8), "\u215e": (7, 8)}
+_UNICODE_ANY = re.compile("[" + "".join(_UNICODE) + "".join(_VULGAR) + "\u221a\u221b]")
+_UNICODE_ROOT = re.compile(r"([\u221a\u221b])\s*(\d+(?:\.\d+)?|[A-Za-z]|\((?:[^()]|\([^()]*\))*\)|\{[^{}]*\})")
+
+
+def unicode_to_latex(s: str) -> str:
+    """`√2` -> `\\sqrt{2}`, `∛(x+1)` -> `\\sqrt[3]{x+1}`, `2½` -> `2\\frac{1}{2}`, `x²` -> `x^{2}`, `−3` -> `-3`, `∞`, `π`..."""
+    if not _UNICODE_ANY.search(s):
+        return s
+
+    def root(m: re.Match) -> str:
+        arg = m.group(2)
+        if arg[0] in "({" and arg[-1] in ")}":
+            arg = arg[1:-1]
+        return ("\\sqrt{" if m.group(1) == "\u221a" else "\\sqrt[3]{") + arg + "}"
+
+    s = _UNICODE_ROOT.sub(root, s)
+    s = s.replace("\u221a", "\\sqrt").replace("\u221b", "\\sqrt[3]")
+    for ch, (a, b) in _VULGAR.items():
+        s = s.replace(ch, f"\\frac{{{a}}}{{{b}}}")
+    for ch, latex in _UNICODE.items():
+        s = s.replace(ch, latex)
+    return s
+
+
+def remove_thousands_separators(s: str) -> str:
+    """Typographic thousands separators always; a plain `,` only in a lone number (module comment above)."""
+    s = _TYPO_THOUSANDS.sub("", s)
+    return _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), s) if _looks_numeric_list_free(s) else s
+
+
 def normalize(s: str) -> str:
     """Presentation-only normalisation; never changes the mathematical value of an answer."""
-    s = _strip_wrappers(str(s).strip().rstrip("."))
+    s = unicode_to_latex(str(s))
+    s = _TYPO_THOUSANDS.sub("", s)  # before `\\!` / `\\,` become spaces below
+    s = _strip_wrappers(s.strip().rstrip("."))
     s = s.replace("\n", " ").replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cfrac", "\\frac")
     s = _LEFT_RIGHT.sub("", s)
     whole_text = _WHOLE_TEXT.fullmatch(s.strip())
@@ -90,7 +145,7 @@ def normalize(s: str) -> str:
     s = _TIME_OF_DAY.sub(lambda m: f"{int(m.group(1))}:{m.group(2)}" + (m.group(3) or "").lower(), s)
     if s.count("$") == 1:  # a dollar amount "$5", not a math span
         s = re.sub(r"^\s*\\?\$", "", s)
-    s = _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), s) if _looks_numeric_list_free(s) else s
+    s = remove_thousands_separators(s)
     m = _TRAILING_UNIT.match(s)
     if m and m.group(1).strip():
         s = m.group(1)
@@ -126,7 +181,11 @@ def _collapse_parens(s: str) -> str:
 
 def _looks_numeric_list_free(s: str) -> bool:
     """Thousands separators only in a lone number (`1,000,000`), not inside `(1,000, 2)`-like tuples."""
-    return bool(re.fullmatch(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*%?", s.strip()))
+    return bool(_LONE_NUMBER.fullmatch(s.strip()))
+
+
+# a lone number with comma groups, maybe a sign, a percent sign or a trailing unit (`2,500 \\text{ cm}^2`)
+_LONE_NUMBER = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*(?:%|\\text\s*\{[^{}]*\}(?:\^\{?\d\}?)?|[A-Za-z][A-Za-z. ]*)?")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -230,7 +289,7 @@ _HEDGE = re.compile(r"\\(?:text|mbox|mathrm|textbf)\s*\{[^{}]*?\b(or|either|nor|
 _MULTI_CHOICE = re.compile(r"[A-E](?:[\s,、;和及]*[A-E])*")
 _CHOICE = re.compile(r"\(?\s*([A-Ea-e])\s*\)?")
 _PRED_CHOICE = re.compile(r"^\(?\s*([A-E])\s*(?:\)|\.|:|$|\s)")
-_ASSIGN_LHS = re.compile(r"^\s*(?:[A-Za-z](?:_\{?\w+\}?)?|\\[a-zA-Z]+(?:_\{?\w+\}?)?)\s*=\s*(?!=)")
+ASSIGN_LHS = re.compile(r"^\s*(?:[A-Za-z](?:_\{?\w+\}?)?|\\[a-zA-Z]+(?:_\{?\w+\}?)?)\s*=\s*(?!=)")
 _WORDS_ONLY = re.compile(r"[A-Za-z][A-Za-z'\- ]*")
 _COMMON_WORDS = {"odd", "even", "yes", "no", "none", "neither", "both", "true", "false", "all", "never"}
 CHOICE_BENCHES = {"sat", "mmlu_stem", "gaokao_mathqa", "aqua", "sat_math", "mmlu"}
@@ -243,7 +302,7 @@ def _unwrap_text(s: str) -> tuple[str, bool]:
 
 
 def _drop_assignment(s: str) -> str:
-    m = _ASSIGN_LHS.match(s)
+    m = ASSIGN_LHS.match(s)
     return s[m.end() :] if m and "=" not in s[m.end() :] else s
 
 
@@ -317,7 +376,31 @@ _MV = None  # lazily imported math-verify pieces
 
 
 def warm_up() -> None:
-    """Import math-verify, patch its numeric comparison, and run one comparison so caches are hot."""
+    """`load`, then run a few comparisons so the sympy paths it imports lazily are hot (workers)."""
+    if _MV is not None:
+        return
+    load()
+    # touch the code paths sympy imports lazily (each costs 0.1-0.4 s on its first use), so the
+    # first real item of each kind is not the one that pays for it
+    for pred, gold in _WARM_UP_PAIRS:
+        heavy_equal(pred, gold)
+
+
+_PRIMED = False
+
+
+def prime() -> None:
+    """`load`, then one LaTeX parse: builds the ANTLR parser of latex2sympy (its serialized grammar is
+    read on first use) — the one-time set-up an in-process check does before its clock starts."""
+    global _PRIMED
+    if not _PRIMED:
+        load()
+        _mv_parse("\\frac{1}{2}")
+        _PRIMED = True
+
+
+def load() -> None:
+    """Import math-verify and patch its numeric comparison (once)."""
     global _MV
     if _MV is not None:
         return
@@ -336,10 +419,6 @@ def warm_up() -> None:
     mv_grader.sympy_numeric_eq = numeric_eq_with_relative_check
     configs = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
     _MV = (parse, verify, configs)
-    # touch the code paths sympy imports lazily (each costs 0.1-0.4 s on its first use), so the
-    # first real item of each kind is not the one that pays for it
-    for pred, gold in _WARM_UP_PAIRS:
-        heavy_equal(pred, gold)
 
 
 _WARM_UP_PAIRS = [
@@ -434,7 +513,7 @@ def _imaginary_unit(parsed: list, text: str) -> list:
 def heavy_equal(pred: str, gold: str) -> tuple[str, str]:
     """math-verify parse + verify (timeouts off; the worker pool enforces the deadline)."""
     if _MV is None:
-        warm_up()
+        load()
     _, verify, _ = _MV
     p, g = normalize(pred), normalize(gold)
     gp = _mv_parse(g)

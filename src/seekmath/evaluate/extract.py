@@ -12,8 +12,15 @@ occurrence wins (models restate and correct themselves):
    it is preferred).
 4. GSM8K's "#### X".
 5. Chinese "答案是 X" / "答案为 X".
-6. A bare answer: the whole response when it is one math span (`$10-4n$`) or at most 3 words.
-7. The last number in the text (thousands separators removed: "1,000" -> "1000").
+6. A bare answer: the whole response when it is one math span (`$10-4n$`) or a short phrase of at
+   most 3 words without a sentence in it (`5 cm`, `Monday`).
+7. The last number in the text (thousands separators removed: "1,000" -> "1000") — ONLY where the
+   benchmark's protocol defines it (`last_number_protocol`: the few-shot numeric sets, GSM8K's
+   "Q:/A:" chains, scored by their last number in DeepSeek-Math's and lm-eval's harnesses). Boxed and
+   "the answer is" protocols (MATH, zero-shot CoT) and RL rewards never use it: a response that states
+   no answer has none. Otherwise a cut-off chain of thought ("First, 3 + 4 = 7. Next we multiply this
+   by the number of") or an empty "The answer is" is scored by whatever intermediate number it ends
+   on, and RL pays for truncation.
 
 Few-shot continuations are cut first: a base model keeps writing the next exemplar, so everything
 from the next "Problem:" / "Q:" / "问题" header on is dropped (per benchmark, as its prompt has it).
@@ -42,6 +49,14 @@ _LETTER_FINAL = re.compile(r"final answer is\s*\(?\s*([a-e])\s*\)?(?![a-z])")
 _LETTER_ANY = re.compile(r"answer is\s*:?\s*\(?\s*([A-E])\s*\)?(?![a-zA-Z])")
 
 NUMERIC_BENCHES = {"gsm8k", "gsm8k_train", "mgsm_zh", "svamp", "asdiv", "synthetic", "cmath"}
+# protocols scored by the last number when no answer is stated: few-shot chains on these sets
+LAST_NUMBER_BENCHES = {"gsm8k", "gsm8k_train", "mgsm_zh", "svamp", "asdiv", "cmath"}
+
+
+def last_number_protocol(bench: str | None, prompt: str | None = "fewshot") -> bool:
+    """Does `bench` under `prompt` ("fewshot" | "zeroshot" | "pot" | "tool") define the last-number fallback?
+    Few-shot chains on the numeric sets, and program-of-thought, whose graded text is the program's output."""
+    return prompt == "pot" or (bench in LAST_NUMBER_BENCHES and prompt == "fewshot")
 CHOICE_BENCHES = {"sat", "sat_math", "mmlu_stem", "gaokao_mathqa", "aqua", "mmlu"}
 _STOP_HEADERS = {
     "gsm8k": ["\nQ:", "Q: "],
@@ -66,9 +81,7 @@ def _clean(ans: str | None) -> str | None:
     ans = ans.strip()
     ans = re.sub(r"^[:：]\s*", "", ans)
     ans = ans.rstrip(" \t.。").strip()
-    if re.fullmatch(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?", ans):  # "1,000" -> "1000"
-        ans = ans.replace(",", "")
-    return ans or None
+    return ans or None  # ("1,000" stays: the comparison decides separator or list, by context)
 
 
 def _minerva(response: str) -> str | None:
@@ -110,8 +123,8 @@ def last_number(text: str) -> str | None:
     return nums[-1].replace(",", "") if nums else None
 
 
-def extract_generic(response: str) -> str | None:
-    """Anchors 1-7 of the module docstring."""
+def extract_generic(response: str, last_number_fallback: bool = False) -> str | None:
+    """Anchors 1-6 of the module docstring, and 7 when `last_number_fallback`."""
     minerva = _minerva(response)
     if minerva is not None:
         return minerva
@@ -130,7 +143,7 @@ def extract_generic(response: str) -> str | None:
     bare = _bare_answer(response)
     if bare is not None:
         return bare
-    return last_number(response)
+    return last_number(response.replace("\u2212", "-")) if last_number_fallback else None
 
 
 def _bare_answer(response: str) -> str | None:
@@ -141,6 +154,12 @@ def _bare_answer(response: str) -> str | None:
     m = _MATH_SPAN.fullmatch(s)
     if m:
         return _clean(next(g for g in m.groups() if g is not None))
+    # a short phrase, not a sentence: no line break, no ". " / "=" chain ("First, 3 + 4 = 7")
+    # (nor an empty "The answer is")
+    # (an "=" only in an assignment `x = 5`: "3 + 4 = 7" is working, not an answer)
+    if len(s) > 60 or "\n" in s or ". " in s or re.search(r"\banswer\b", s, re.I) or (
+            "=" in s and not re.fullmatch(r"[A-Za-z](?:_\{?\w+\}?)?\s*=[^=]+", s)):
+        return None
     if "$" not in s and "\\(" not in s and len(re.findall(r"[A-Za-z]{2,}", re.sub(r"\\[a-zA-Z]+", "", s))) <= 3:
         return _clean(s)
     return None
@@ -167,8 +186,11 @@ def _extract_choice(response: str) -> str | None:
     return None
 
 
-def extract_answer(response: str, bench: str | None = None, mode: str = "strict") -> str | None:
-    """The predicted final answer as a string (None when the response has none). See module docstring."""
+def extract_answer(response: str, bench: str | None = None, mode: str = "strict",
+                   last_number_fallback: bool | None = None) -> str | None:
+    """The predicted final answer as a string (None when the response has none). See module docstring.
+
+    `last_number_fallback`: None = the benchmark's few-shot protocol decides (`last_number_protocol`)."""
     if response is None:
         return None
     response = str(response)
@@ -200,4 +222,6 @@ def extract_answer(response: str, bench: str | None = None, mode: str = "strict"
         m = _ZH_ANSWER.search(response)
         if m:
             return _clean(m.group(1).strip().strip("$"))
-    return extract_generic(response)
+    if last_number_fallback is None:
+        last_number_fallback = last_number_protocol(bench)
+    return extract_generic(response, last_number_fallback)

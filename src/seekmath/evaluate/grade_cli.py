@@ -63,16 +63,16 @@ def main(command: str = "grade", argv: list[str] | None = None) -> int:
     batch = [{**it, "response": "" if it["response"] is None else str(it["response"]),
               "gold": "" if it["gold"] is None else str(it["gold"])} for it in items]
     verdicts = []
-    try:
+    if len(batch) < 2000:  # no progress bar (nor its import: a one-item call must start fast)
+        verdicts = grade_batch(batch, mode=args.mode, timeout=args.timeout, workers=args.workers)
+    else:
         from tqdm import tqdm
 
         chunk = 256
-        with tqdm(total=len(batch), desc="grading", unit="item", disable=len(batch) < 2000, file=sys.stderr) as bar:
+        with tqdm(total=len(batch), desc="grading", unit="item", file=sys.stderr) as bar:
             for i in range(0, len(batch), chunk):
                 verdicts += grade_batch(batch[i : i + chunk], mode=args.mode, timeout=args.timeout, workers=args.workers)
                 bar.update(min(chunk, len(batch) - i))
-    except ImportError:  # tqdm is a dependency, but grading must not depend on a progress bar
-        verdicts = grade_batch(batch, mode=args.mode, timeout=args.timeout, workers=args.workers)
     rows = [{**it, "pred": v.pred, "verdict": v.verdict, "reason": v.reason} for it, v in zip(items, verdicts)]
     atomic_write_jsonl(args.output, rows)
     counts = Counter(v.verdict for v in verdicts)

@@ -2,7 +2,8 @@
 
 Request:  {"mode": "strict"|"deepseek", "pred": str, "gold": str}
 Reply:    {"verdict": "correct"|"incorrect"|"unverifiable", "reason": str}
-The first line written is {"ready": true}, once the heavy imports (sympy, math-verify) are done.
+The first line written is {"ready": true}, once the heavy imports are done and warmed for the modes
+in $SEEKMATH_GRADE_MODES (strict: math-verify; deepseek: sympy's ANTLR LaTeX parser).
 """
 
 from __future__ import annotations
@@ -41,7 +42,11 @@ def main() -> int:
     sys.set_int_max_str_digits(100_000)
     from seekmath.evaluate import deepseek_compat, equivalence
 
-    equivalence.warm_up()
+    modes = set(os.environ.get("SEEKMATH_GRADE_MODES", "strict").split(","))
+    if "strict" in modes:
+        equivalence.warm_up()
+    if "deepseek" in modes:
+        deepseek_compat.warm_up()
     proto.write(b'{"ready": true}\n')
     # Soft deadline inside the worker (we are its main thread, so SIGALRM works here): it interrupts
     # Python-level sympy work and keeps this warm worker alive. Work stuck inside one C call (a giant

@@ -11,8 +11,11 @@ Workers are plain `python -m seekmath.evaluate.grade_worker` subprocesses talkin
 workers, multiprocessing pools), from Ray actors, and from scripts without an `if __name__ ==
 "__main__"` guard. A worker exits on its own when its parent dies (its stdin reaches EOF).
 
-The deadline clock starts when the item is handed to a ready worker; waiting for a worker to become
-ready (first use, or right after a kill) is bounded separately by `ready_timeout`.
+Waiting for a worker to become ready counts against the item's deadline (`run(request, timeout)`
+bounds the whole wait). Workers are warmed for the grading modes the pool has been asked for (`modes`:
+strict = math-verify, deepseek = sympy's ANTLR LaTeX parser); a worker started before a mode was
+first asked for is replaced. While no warm worker exists, `grade.py` grades in the calling (main)
+thread instead, so a cold start never costs an item its verdict.
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ _SRC_DIR = str(Path(__file__).resolve().parents[2])  # the folder holding the `s
 
 
 class _Worker:
-    def __init__(self) -> None:
+    def __init__(self, modes: frozenset = frozenset({"strict"})) -> None:
+        self.modes = modes
         env = dict(os.environ)
         env["PYTHONPATH"] = _SRC_DIR + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env["SEEKMATH_GRADE_MODES"] = ",".join(sorted(modes))
         env.setdefault("OMP_NUM_THREADS", "1")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "seekmath.evaluate.grade_worker"],
@@ -96,9 +101,10 @@ class _Worker:
 class WorkerPool:
     """`size` worker processes shared by any number of threads. `run(request, timeout)` is thread-safe."""
 
-    def __init__(self, size: int = 2, ready_timeout: float = 60.0) -> None:
+    def __init__(self, size: int = 2, ready_timeout: float = 60.0, modes=("strict",)) -> None:
         self.size = max(1, int(size))
         self.ready_timeout = ready_timeout
+        self.modes = frozenset(modes)
         self._idle: list[_Worker] = []
         self._all: list[_Worker] = []
         self._cond = threading.Condition()
@@ -108,18 +114,19 @@ class WorkerPool:
             self._spawn()
 
     def _spawn(self) -> None:
-        w = _Worker()
+        w = _Worker(self.modes)
         with self._cond:
             self._all.append(w)
             self._idle.append(w)
             self._cond.notify()
 
-    def _checkout(self) -> _Worker:
+    def _checkout(self, timeout: float | None = None) -> _Worker:
+        deadline = time.monotonic() + (self.ready_timeout if timeout is None else timeout)
         with self._cond:
             if self._closed:
                 raise RuntimeError("worker pool is closed")
             while not self._idle:
-                if not self._cond.wait(timeout=self.ready_timeout):
+                if not self._cond.wait(timeout=max(0.0, deadline - time.monotonic())):
                     raise TimeoutError("no grading worker became free")
             for k in range(len(self._idle) - 1, -1, -1):  # prefer a warm worker over a fresh one
                 try:
@@ -130,9 +137,38 @@ class WorkerPool:
             return self._idle.pop()
 
     def _checkin(self, w: _Worker) -> None:
+        if not self.modes <= w.modes:  # started before a mode was added: replace it
+            self._discard(w)
+            return
         with self._cond:
             self._idle.append(w)
             self._cond.notify()
+
+    def add_mode(self, mode: str) -> None:
+        """Warm new workers for `mode` too; idle workers that are not warmed for it are replaced now."""
+        with self._cond:
+            if mode in self.modes:
+                return
+            self.modes = self.modes | {mode}
+            stale = [w for w in self._idle if not self.modes <= w.modes]
+        for w in stale:
+            with self._cond:
+                if w not in self._idle:
+                    continue
+                self._idle.remove(w)
+            self._discard(w)
+
+    def has_ready(self, mode: str) -> bool:
+        """Is an idle worker warmed for `mode` ready right now (without waiting)?"""
+        with self._cond:
+            idle = [w for w in self._idle if mode in w.modes]
+        for w in idle:
+            try:
+                if w.wait_ready(0.0):
+                    return True
+            except (EOFError, OSError, ValueError):
+                pass
+        return False
 
     def _discard(self, w: _Worker) -> None:
         w.kill()
@@ -144,13 +180,19 @@ class WorkerPool:
             self._spawn()  # Popen returns at once; the new worker imports in the background
 
     def run(self, request: dict, timeout: float) -> dict:
-        """The worker's reply, or `{"verdict": "unverifiable", "reason": "timeout ..."}` past the deadline."""
-        w = self._checkout()
+        """The worker's reply, or `{"verdict": "unverifiable", "reason": "timeout ..."}` past the deadline
+        (`timeout` covers waiting for a free worker and for its start-up as well as the check itself)."""
+        deadline = time.monotonic() + timeout
+        self.add_mode(request.get("mode", "strict"))
         try:
-            if not w.wait_ready(self.ready_timeout):
-                self._discard(w)
-                return {"verdict": "unverifiable", "reason": "grading worker failed to start"}
-            reply = w.ask(request, timeout)
+            w = self._checkout(timeout)
+        except TimeoutError:
+            return {"verdict": "unverifiable", "reason": f"timeout after {timeout:g}s (no grading worker free)"}
+        try:
+            if not w.wait_ready(max(0.0, deadline - time.monotonic())):
+                self._checkin(w)  # still starting: it stays in the pool for the next item
+                return {"verdict": "unverifiable", "reason": f"timeout after {timeout:g}s (grading worker starting)"}
+            reply = w.ask(request, max(0.005, deadline - time.monotonic()))
         except (EOFError, OSError, ValueError) as e:
             self._discard(w)
             return {"verdict": "unverifiable", "reason": f"grading worker crashed ({type(e).__name__})"}
@@ -193,20 +235,31 @@ def reserve_pool_size(size: int) -> None:
         shared_pool(size)
 
 
-def shared_pool(min_size: int = 0) -> WorkerPool:
-    """The process-wide pool (created on first use, grown to `min_size`, closed at exit)."""
+def started_pool() -> WorkerPool | None:
+    """The process-wide pool if it has been started (in this process), else None; starts nothing."""
+    with _POOL_LOCK:
+        if _POOL is None or _POOL._closed or _POOL.owner_pid != os.getpid():
+            return None
+        return _POOL
+
+
+def shared_pool(min_size: int = 0, mode: str = "strict") -> WorkerPool:
+    """The process-wide pool (created on first use, grown to `min_size`, warmed for `mode`, closed at exit)."""
     global _POOL
     with _POOL_LOCK:
         min_size = max(min_size, _WANTED_SIZE)
         if _POOL is None or _POOL._closed or _POOL.owner_pid != os.getpid():
             # (after a fork the inherited pool belongs to the parent: start our own, leave theirs alone)
-            _POOL = WorkerPool(min_size)
+            _POOL = WorkerPool(min_size, modes=(mode,))
             atexit.register(_POOL.close)
+            return _POOL
         else:
             while _POOL.size < min_size:
                 _POOL.size += 1
                 _POOL._spawn()
-        return _POOL
+        pool = _POOL
+    pool.add_mode(mode)
+    return pool
 
 
 def close_shared_pool() -> None:

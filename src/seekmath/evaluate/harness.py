@@ -99,12 +99,15 @@ def _generate(engine, prompts: list[Prompt], cfg: EvalConfig, *, n: int, tempera
 
 
 def _grade(rows: list[list[dict]], problems, bench: str, cfg: EvalConfig) -> None:
+    from seekmath.evaluate.extract import last_number_protocol
     from seekmath.evaluate.grade import grade_batch
 
     flat = [s for row in rows for s in row]
     items = [{"response": s["graded_response"], "gold": p.answer, "bench": bench, "question": p.question}
              for row, p in zip(rows, problems) for s in row]
-    verdicts = grade_batch(items, mode=cfg.mode, timeout=cfg.grade_timeout)
+    # the last-number fallback only where this benchmark's protocol under this prompt defines it
+    verdicts = grade_batch(items, mode=cfg.mode, timeout=cfg.grade_timeout,
+                           last_number_fallback=last_number_protocol(bench, cfg.prompt))
     for s, v in zip(flat, verdicts):
         s["pred"], s["verdict"], s["reason"] = v.pred, v.verdict, v.reason
 

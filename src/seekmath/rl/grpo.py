@@ -107,12 +107,12 @@ def policy_prompt(question: str) -> str:
 # Rewards
 
 
-def make_rule_reward(mode: str = "strict"):
+def make_rule_reward(mode: str = "strict", truncation_reward: float = 0.0):
     """rlfamily's RuleReward over the grader; a minimal exact match on the last boxed answer if absent."""
     try:
         from seekmath.rl.rewards import RuleReward
 
-        return RuleReward(mode=mode)
+        return RuleReward(mode=mode, truncation_reward=truncation_reward)
     except ImportError:  # pragma: no cover - only before the rewards module exists
         from seekmath.evaluate.boxed import last_boxed
 
@@ -389,7 +389,7 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
     n_train = rl.train_problems or cfg.tasks.num_train
     problems = generate_problems(cfg.tasks, "train", n=n_train)
     eval_set = generate_problems(cfg.tasks, "tune", n=rl.eval_problems) if rl.eval_problems > 0 else []
-    rule = make_rule_reward(rl.rule_mode)
+    rule = make_rule_reward(rl.rule_mode, rl.truncation_reward)
     engine = make_engine(rl.engine, policy, tok, batch_size=rl.generation_batch_size)
     sampler_engine = make_engine(rl.engine, anchor, tok, batch_size=rl.generation_batch_size) if rl.algorithm == "rft" else engine
 
@@ -486,9 +486,11 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
     t_gen = time.time()
 
     correct = rule(texts, golds).float()
+    truncated = [c.finish_reason == "length" for c in flat]
     zero_var = None
-    if rl.reward == "rule":
-        rewards = correct
+    if rl.reward == "rule":  # a completion cut at the token limit gets rl.truncation_reward (RuleReward)
+        truncate = getattr(rule, "apply_truncation", None)
+        rewards = truncate(correct, [c.finish_reason for c in flat]) if truncate else correct
     elif rl.reward == "orm":
         rewards = rm_source.outcome_scores(flat_prompts, texts)
     else:
@@ -544,7 +546,7 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
         "kl": stats["kl"],
         "entropy": stats["entropy"],
         "response_length": float(lengths.mean()),
-        "truncated": float(sum(c.finish_reason == "length" for c in flat) / len(flat)),
+        "truncation_rate": float(sum(truncated) / len(flat)),
         "clip_fraction": stats["clip_fraction"],
         "zero_variance_groups": zero_var,
         "groups_trained": groups_trained / len(outs),  # < 1 only with rl.zero_variance = skip (KL/entropy then over those groups)

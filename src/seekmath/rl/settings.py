@@ -18,6 +18,7 @@ class RLConfig:
     reward: str = "rule"  # rule (grader) | orm (outcome reward model) | prm (process reward model -> process supervision)
     reward_model: str = ""  # folder of a trained reward model for orm/prm; "" = train one from the initial policy's samples
     rule_mode: str = "strict"  # the grader's mode for the rule reward and RM labels
+    truncation_reward: float = 0.0  # rule reward of a completion cut at max_new_tokens (finish_reason "length")
     # --- eq. 3
     lr: float = 1e-6
     beta: float = 0.04  # k3 KL coefficient (eq. 3-4), inside the loss
