@@ -59,7 +59,7 @@ def spies(monkeypatch, tiny_model_dir):
         ref_passes.append(_snapshot(model))
         return real_nograd(model, *args, **kwargs)
 
-    def scripted_reward(mode="strict"):
+    def scripted_reward(mode="strict", truncation_reward=0.0):
         return lambda responses, golds, questions=None: torch.tensor([float(i % 2 == 0) for i in range(len(responses))])
 
     monkeypatch.setattr(seekmath.generate, "make_engine", make_engine)
