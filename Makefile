@@ -53,5 +53,9 @@ $(VSTAMP): pyproject.toml constraints.txt
 test-vllm: $(VSTAMP) smollm2
 	VLLM_ENABLE_V1_MULTIPROCESSING=0 HF_HUB_OFFLINE=1 $(VVENV)/bin/python -m pytest -q -m vllm tests/vllm
 
+# Step time of a smoke pretraining run alone and next to one niced busy process, three thread settings.
+threads: install
+	bash scripts/threads_bench.sh $(BIN)/seekmath 2
+
 clean:
 	rm -rf $(VENV) $(VVENV) runs
