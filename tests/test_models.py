@@ -68,3 +68,62 @@ def test_qwen2_arch_and_seed_determinism():
     a, b = build_model(cfg, tok, seed=3), build_model(cfg, tok, seed=3)
     assert type(a).__name__ == "Qwen2ForCausalLM"
     assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
+
+
+# ----------------------------------------------------------------------------------------------
+# Errors a user can act on: one line naming the thing, before anything heavy loads
+
+import pytest  # noqa: E402
+
+from seekmath.cli import main as seekmath_main  # noqa: E402
+from seekmath.config import ConfigError  # noqa: E402
+from seekmath.models import check_model_ref  # noqa: E402
+
+
+def test_check_model_ref(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "config.json").write_text("{}")
+    (tmp_path / "m.gguf").write_bytes(b"GGUF")
+    (tmp_path / "notes.txt").write_text("x")
+    for good in ("ok", str(tmp_path / "m.gguf"), "Qwen/Qwen2.5-Math-1.5B-Instruct", "gpt2"):
+        check_model_ref(good)  # folders, GGUF files and hub ids pass (the hub is not contacted)
+    for bad, why in [("runs/tiny/sft/finall", "no such file or folder"), ("runs/sft", "no such file or folder"),
+                     ("./missing", "no such file or folder"), ("empty", "no config.json"),
+                     ("notes.txt", "not a .gguf file"), ("x.gguf", "no such file")]:
+        with pytest.raises(ConfigError, match=why) as e:
+            check_model_ref(bad)
+        assert bad in str(e.value) and "\n" not in str(e.value)
+
+
+def _one_line_error(capsys, argv, *must):
+    assert seekmath_main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and all(m in err[0] for m in must), err
+
+
+def test_stage_errors_are_one_line(tmp_path, capsys):
+    _one_line_error(capsys, ["eval", "--model", str(tmp_path / "nope"), "--bench", "gsm8k", "--out", str(tmp_path / "e")],
+                    "nope", "no such file or folder")
+    _one_line_error(capsys, ["rl", "--model", str(tmp_path / "nope"), "--out", str(tmp_path / "r"), "--config", "smoke"],
+                    "nope", "not a model folder")
+    _one_line_error(capsys, ["sft", "--model", str(tmp_path / "nope"), "--out", str(tmp_path / "s"), "--config", "smoke"],
+                    "nope", "not a model folder")
+    # a benchmark name is checked before the model loads: this model folder would fail to load
+    bad_model = tmp_path / "broken"
+    bad_model.mkdir()
+    (bad_model / "config.json").write_text("not json")
+    _one_line_error(capsys, ["eval", "--model", str(bad_model), "--bench", "gsm9k", "--out", str(tmp_path / "e2")],
+                    "unknown benchmark 'gsm9k'", "did you mean 'gsm8k'")
+    # corpus build: a file named like a WARC that is not one, and a missing input
+    fake = tmp_path / "crawl.warc.gz"
+    fake.write_bytes(b"<html>not a warc</html>")
+    _one_line_error(capsys, ["corpus", "build", "--input", str(fake), "--out", str(tmp_path / "c")], "crawl.warc.gz",
+                    "not a gzip file")
+    plain = tmp_path / "crawl.warc"
+    plain.write_text("<html>hello</html>")
+    _one_line_error(capsys, ["corpus", "build", "--input", str(plain), "--out", str(tmp_path / "c")], "not a WARC file")
+    _one_line_error(capsys, ["corpus", "build", "--input", str(tmp_path / "none.warc"), "--out", str(tmp_path / "c")],
+                    "none.warc", "not found")

@@ -52,6 +52,9 @@ class ModelConfig:
     tie_word_embeddings: bool = True
     dtype: str = "float32"  # float32 | bfloat16 | float16
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    # zero-shot prompts of SFT, RL and eval: auto (the tokenizer's chat template, else DeepSeek's
+    # "User: ...\n\nAssistant:") | deepseek | chat_template (models.render_prompt)
+    prompt_format: str = "auto"
 
 
 @dataclass

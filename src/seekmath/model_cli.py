@@ -1,7 +1,8 @@
 """`seekmath model init --out DIR`: train the tiny tokenizer on generated text and save a fresh tiny model.
+`seekmath model convert --gguf FILE --out DIR`: a GGUF checkpoint -> a normal HF folder (dequantised).
 
-The result is a plain HF folder (safetensors + tokenizer) that AutoModelForCausalLM/AutoTokenizer
-load; `seekmath pretrain --model DIR` starts from it.
+Both results are plain HF folders (safetensors + tokenizer with its chat template) that
+AutoModelForCausalLM/AutoTokenizer load; every stage's `--model DIR` starts from them.
 """
 
 from __future__ import annotations
@@ -35,11 +36,22 @@ def init_model(cfg, out_dir, texts: list[str] | None = None):
 
 
 def main(command: str, argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="seekmath model", description=__doc__)
+    parser = argparse.ArgumentParser(prog="seekmath model", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="action", required=True)
     init = sub.add_parser("init", help="build and save the tiny model and tokenizer")
     init.add_argument("--out", required=True, help="output folder (HF format)")
     add_config_arguments(init)
+    conv = sub.add_parser("convert", help="turn a .gguf checkpoint into an HF folder (dequantised)")
+    conv.add_argument("--gguf", required=True, help="the .gguf file")
+    conv.add_argument("--out", required=True, help="output folder (HF format)")
+    conv.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
     args = parser.parse_args(argv)
+    if args.action == "convert":
+        from seekmath.models import convert_gguf
+
+        out = convert_gguf(args.gguf, args.out, dtype=args.dtype)
+        print(f"wrote {out}")
+        return 0
     init_model(config_from_args(args), args.out)
     return 0

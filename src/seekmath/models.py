@@ -2,14 +2,18 @@
 
 The tiny default is a transformers Llama (or Qwen2) decoder — RMSNorm, SwiGLU, RoPE — so every
 checkpoint seekmath writes loads with `AutoModelForCausalLM` / `AutoTokenizer`, and any real HF
-checkpoint can take its place. Nothing here reaches a hub: local folders are loaded with
-`local_files_only=True`; a model id that is not a folder is passed on to transformers as is.
+checkpoint can take its place: a local folder (loaded with `local_files_only=True`), a hub id (passed
+on to transformers as is; whether the hub is reachable is the user's choice, e.g. HF_HUB_OFFLINE=1),
+or a `.gguf` file (dequantised on load; `seekmath model convert` does it once and saves a folder).
+
+Prompt formats (`model.prompt_format`): every zero-shot prompt of SFT, RL and evaluation is built by
+`render_prompt` / `render_example`, so a model is trained and evaluated on one layout.
 """
 
 from __future__ import annotations
 
 import logging
-import os
+import re
 from pathlib import Path
 from typing import Iterable
 
@@ -42,6 +46,9 @@ CHAT_TEMPLATE = (
 )
 
 
+PROMPT_FORMATS = ("auto", "deepseek", "chat_template")
+
+
 def chat_prompt(question: str) -> str:
     """The zero-shot prompt text after BOS: `User: {q}\\n\\nAssistant:` (the answer starts with a space)."""
     return f"User: {question}\n\nAssistant:"
@@ -50,6 +57,70 @@ def chat_prompt(question: str) -> str:
 def chat_example(question: str, answer: str) -> tuple[str, str]:
     """(prompt, completion) for SFT; the completion carries the leading space, the EOS is added by the trainer."""
     return chat_prompt(question), f" {answer}"
+
+
+def _resolve_format(tokenizer, fmt: str) -> str:
+    from seekmath.config import ConfigError
+
+    if fmt not in PROMPT_FORMATS:
+        raise ConfigError(f"model.prompt_format: unknown format {fmt!r}; expected one of {', '.join(PROMPT_FORMATS)}")
+    has_template = bool(getattr(tokenizer, "chat_template", None))
+    if fmt == "chat_template" and not has_template:
+        raise ConfigError("model.prompt_format: 'chat_template' but the tokenizer has no chat template "
+                          "(use 'deepseek' or 'auto')")
+    if fmt == "auto":
+        return "chat_template" if has_template else "deepseek"
+    return fmt
+
+
+def adds_bos(tokenizer) -> bool:
+    """Whether encoding a string (add_special_tokens=True) already prepends the tokenizer's BOS."""
+    bos = getattr(tokenizer, "bos_token_id", None)
+    if bos is None:
+        return False
+    ids = tokenizer("x", add_special_tokens=True)["input_ids"]
+    return bool(ids) and ids[0] == bos and ids != tokenizer("x", add_special_tokens=False)["input_ids"]
+
+
+def _template_text(tokenizer, messages: list[dict], generation_prompt: bool) -> str:
+    """The chat template's text, without a leading BOS when encoding adds one anyway (no BOS twice:
+    `tokenizer(text)` then gives exactly the ids `apply_chat_template(..., tokenize=True)` gives)."""
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
+    bos = getattr(tokenizer, "bos_token", None)
+    if bos and text.startswith(bos) and adds_bos(tokenizer):
+        text = text[len(bos):]
+    return text
+
+
+def render_prompt(tokenizer, user_text: str, fmt: str = "auto") -> str:
+    """The zero-shot prompt string for one user turn (engines encode it with add_special_tokens=True).
+
+    fmt: "deepseek" = `User: {user_text}\n\nAssistant:` (spec §2.2); "chat_template" = the tokenizer's
+    own template with the generation prompt; "auto" = the template when the tokenizer has one, else
+    DeepSeek's layout. The paper's CoT/tool instructions are part of `user_text` (callers append them)."""
+    if _resolve_format(tokenizer, fmt) == "deepseek":
+        return chat_prompt(user_text)
+    return _template_text(tokenizer, [{"role": "user", "content": user_text}], True)
+
+
+def render_example(tokenizer, user_text: str, answer: str, fmt: str = "auto") -> tuple[str, str]:
+    """(prompt, completion) of one SFT example: the prompt exactly as `render_prompt` renders it and the
+    completion = the assistant turn (the answer and the template's end-of-turn token, not the separator
+    that follows it). The SFT loss covers the completion's tokens; the trainer adds EOS if it is missing."""
+    prompt = render_prompt(tokenizer, user_text, fmt)
+    if _resolve_format(tokenizer, fmt) == "deepseek":
+        return prompt, f" {answer}"
+    full = _template_text(tokenizer, [{"role": "user", "content": user_text}, {"role": "assistant", "content": answer}],
+                          False)
+    if not full.startswith(prompt):
+        raise ValueError("the chat template renders the conversation with another prefix than the generation prompt; "
+                         "use model.prompt_format=deepseek for this tokenizer")
+    completion = full[len(prompt):]
+    start = completion.find(answer)
+    eos = getattr(tokenizer, "eos_token", None)
+    end = completion.find(eos, start + len(answer)) if eos and start >= 0 else -1
+    completion = completion[: end + len(eos)] if end >= 0 else completion.rstrip()
+    return prompt, completion
 
 
 # ----------------------------------------------------------------------------------------------
@@ -90,11 +161,19 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 1024):
     return hf
 
 
+def _source(name_or_path: str | Path) -> tuple[str, dict]:
+    """from_pretrained's (name, kwargs) for a folder, a .gguf file or a hub id."""
+    p = Path(name_or_path).expanduser()
+    if p.suffix == ".gguf" and p.is_file():
+        return str(p.parent), {"gguf_file": p.name, "local_files_only": True}
+    return (str(p), {"local_files_only": True}) if p.is_dir() else (str(name_or_path), {})
+
+
 def load_tokenizer(name_or_path: str | Path):
     from transformers import AutoTokenizer
 
-    local = Path(name_or_path).is_dir()
-    tok = AutoTokenizer.from_pretrained(str(name_or_path), local_files_only=local)
+    name, kw = _source(name_or_path)
+    tok = AutoTokenizer.from_pretrained(name, **kw)
     if tok.pad_token is None:  # many base checkpoints have none; generation needs one
         tok.pad_token = tok.eos_token
     tok.padding_side = "left"
@@ -158,11 +237,61 @@ def load_model(name_or_path: str | Path, dtype: str = "float32", device: str = "
     """Load any causal LM (HF id or local folder) with AutoModelForCausalLM."""
     from transformers import AutoModelForCausalLM
 
-    local = Path(name_or_path).is_dir()
-    model = AutoModelForCausalLM.from_pretrained(
-        str(name_or_path), dtype=pick_dtype(dtype), local_files_only=local, **kwargs
-    )
+    name, kw = _source(name_or_path)
+    model = AutoModelForCausalLM.from_pretrained(name, dtype=pick_dtype(dtype), **kw, **kwargs)
+    if "gguf_file" in kw:
+        _drop_gguf_quantization(model)
+        model.config._name_or_path = str(Path(name_or_path).expanduser())  # the file, not its folder
     return model.to(pick_device(device))
+
+
+def _drop_gguf_quantization(model) -> None:
+    """A GGUF checkpoint is dequantised on load; what remains of its quantisation config would make
+    save_pretrained refuse (and reloads try to find the .gguf again): the weights are plain tensors now."""
+    model.hf_quantizer = None
+    model.is_quantized = False
+    for cfg in (model.config, getattr(model, "generation_config", None)):
+        if cfg is not None and hasattr(cfg, "quantization_config"):
+            delattr(cfg, "quantization_config")
+
+
+def convert_gguf(gguf_file: str | Path, out_dir: str | Path, dtype: str = "float32") -> Path:
+    """A .gguf file -> a normal HF folder (safetensors, tokenizer with its chat template), dequantised."""
+    check_model_ref(gguf_file)
+    if Path(gguf_file).suffix != ".gguf":
+        from seekmath.config import ConfigError
+
+        raise ConfigError(f"model convert: {gguf_file} is not a .gguf file")
+    tok = load_tokenizer(gguf_file)
+    model = load_model(gguf_file, dtype=dtype, device="cpu")
+    return save_pretrained(model, tok, out_dir)
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+def check_model_ref(name_or_path: str | Path) -> None:
+    """One clear line (ConfigError) when `name_or_path` is neither a model folder, a .gguf file nor a
+    hub id — before anything heavy is loaded. A hub id is not looked up here (the hub may be offline)."""
+    from seekmath.config import ConfigError
+
+    text = str(name_or_path)
+    p = Path(text).expanduser()
+    expected = "not a model folder (with config.json), a .gguf file or a hub id like org/name"
+    if not text:
+        raise ConfigError(f"model: no model given; {expected}")
+    if p.is_dir():
+        if not (p / "config.json").is_file():
+            raise ConfigError(f"model {text}: folder has no config.json; {expected}")
+        return
+    if p.is_file():
+        if p.suffix != ".gguf":
+            raise ConfigError(f"model {text}: is a file but not a .gguf file; {expected}")
+        return
+    looks_local = (text.startswith((".", "/", "~")) or text.endswith(".gguf") or text.count("/") > 1
+                   or not _HUB_ID.match(text) or ("/" in text and Path(text.split("/")[0]).is_dir()))
+    if looks_local:
+        raise ConfigError(f"model {text}: no such file or folder; {expected}")
 
 
 def save_pretrained(model, tokenizer, out_dir: str | Path) -> Path:
@@ -182,10 +311,3 @@ def count_parameters(model) -> int:
 def is_checkpoint(path: str | Path) -> bool:
     p = Path(path)
     return p.is_dir() and (p / "config.json").is_file()
-
-
-def env_offline() -> None:
-    """Tests and the tiny recipe never reach a hub."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")

@@ -151,7 +151,7 @@ def test_vllm_missing_is_a_clear_error():
     try:
         import vllm  # noqa: F401
     except ImportError:
-        with pytest.raises(ImportError, match="pip install vllm"):
+        with pytest.raises(ImportError, match="needs the vllm package"):
             make_engine("vllm", "some/path")
     else:  # pragma: no cover - only where vllm is installed
         pytest.skip("vllm is installed")

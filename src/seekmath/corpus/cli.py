@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from seekmath.cli import add_config_arguments, config_from_args
+from seekmath.cli import add_config_arguments, check_inputs, config_from_args
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -92,6 +92,7 @@ def main(command: str, argv: list[str]) -> int:
         print(f"wrote {len(summary['shards'])} WARC shards and labels.jsonl to {args.out}", file=sys.stderr)
         return 0
     if args.sub == "build":
+        check_inputs(args.input)  # one clear line for a bad input, before any work
         from seekmath.corpus.pipeline import build_corpus
 
         stats = build_corpus(cfg, args.input, args.out, engine=args.engine or cfg.corpus.engine,

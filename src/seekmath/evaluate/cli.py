@@ -66,6 +66,9 @@ def main(command: str, argv: list[str]) -> int:
         ev.engine = args.engine
     if not ev.benches:
         parser.error("no benchmarks: pass --bench or set eval.benches")
+    from seekmath.models import check_model_ref
+
+    check_model_ref(args.model)  # before anything loads (benchmark names are checked before the model, too)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     prepare_stage_dir(args.out, cfg)
     summary = evaluate_model(args.model, ev.benches, ev, args.out, tasks_cfg=cfg.tasks, model_cfg=cfg.model)

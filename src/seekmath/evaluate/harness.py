@@ -54,7 +54,7 @@ def load_bench(bench: str, cfg: EvalConfig, tasks_cfg=None):
     return load_problems(bench, limit=cfg.limit or None, tasks_cfg=tasks_cfg, split="test")
 
 
-def build_prompts(bench: str, problems, cfg: EvalConfig, tasks_cfg=None) -> list[Prompt]:
+def build_prompts(bench: str, problems, cfg: EvalConfig, tasks_cfg=None, tokenizer=None, fmt: str = "auto") -> list[Prompt]:
     shots = None
     if bench == "synthetic" and cfg.prompt == "fewshot":
         from seekmath.config import TasksConfig
@@ -62,7 +62,7 @@ def build_prompts(bench: str, problems, cfg: EvalConfig, tasks_cfg=None) -> list
 
         # exemplars from the TRAIN split (disjoint from the held-out test split by construction)
         shots = generate_problems(tasks_cfg or TasksConfig(), "train", cfg.num_shots, seed=cfg.seed + 12345)
-    return [build_prompt(cfg.prompt, bench, p, synthetic_shots=shots) for p in problems]
+    return [build_prompt(cfg.prompt, bench, p, synthetic_shots=shots, tokenizer=tokenizer, fmt=fmt) for p in problems]
 
 
 def _generate(engine, prompts: list[Prompt], cfg: EvalConfig, *, n: int, temperature: float, seed: int) -> list[list[dict]]:
@@ -77,7 +77,8 @@ def _generate(engine, prompts: list[Prompt], cfg: EvalConfig, *, n: int, tempera
     # all prompts of one kind share their stop strings
     outs = engine.generate(texts, n=n, temperature=temperature, top_p=top_p, max_new_tokens=cfg.max_new_tokens,
                            stop=prompts[0].stop if prompts else None, seed=seed)
-    rows = [[{"response": c.text.rstrip(), "finish_reason": c.finish_reason} for c in row] for row in outs]
+    rows = [[{"response": c.text.rstrip(), "finish_reason": c.finish_reason, "new_tokens": len(c.token_ids)} for c in row]
+            for row in outs]
     if cfg.prompt == "pot":
         from seekmath.evaluate.sandbox import run_many
 
@@ -164,19 +165,22 @@ def _settings_key(bench: str, cfg: EvalConfig, model_id: str) -> str:
     return hashlib.sha256(json.dumps([bench, d, model_id], sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def evaluate_bench(engine, bench: str, cfg: EvalConfig, *, tasks_cfg=None, equal=None) -> tuple[dict, list[dict]]:
-    """Generate, grade and score one benchmark; (summary entry, sample records)."""
+def evaluate_bench(engine, bench: str, cfg: EvalConfig, *, tasks_cfg=None, equal=None, problems=None,
+                   prompt_format: str = "auto") -> tuple[dict, list[dict]]:
+    """Generate, grade and score one benchmark; (summary entry, sample records). Zero-shot and tool
+    prompts are rendered with the engine's tokenizer in `prompt_format` (models.render_prompt)."""
     started = time.monotonic()
-    problems = load_bench(bench, cfg, tasks_cfg)
+    problems = load_bench(bench, cfg, tasks_cfg) if problems is None else problems
     if not problems:
         raise ValueError(f"benchmark {bench!r} has no problems")
-    prompts = build_prompts(bench, problems, cfg, tasks_cfg)
+    prompts = build_prompts(bench, problems, cfg, tasks_cfg, getattr(engine, "tokenizer", None), prompt_format)
     _warn_if_too_long(engine, bench, prompts, cfg)
+    gen_started, gen_cpu_started = time.monotonic(), time.process_time()
     greedy_rows = _generate(engine, prompts, cfg, n=1, temperature=0.0, seed=cfg.seed) if cfg.greedy else None
     n_samples = max(cfg.k) if cfg.k else 0
     sample_rows = (_generate(engine, prompts, cfg, n=n_samples, temperature=cfg.temperature, seed=cfg.seed + 1)
                    if n_samples else None)
-    gen_seconds = time.monotonic() - started
+    gen_seconds, gen_cpu_seconds = time.monotonic() - gen_started, time.process_time() - gen_cpu_started
     if greedy_rows is not None:
         _grade(greedy_rows, problems, bench, cfg)
     if sample_rows is not None:
@@ -198,8 +202,16 @@ def evaluate_bench(engine, bench: str, cfg: EvalConfig, *, tasks_cfg=None, equal
     entry = bench_metrics(greedy_correct, sample_preds, sample_correct, list(cfg.k), equal=equal)
     entry["unverifiable"] = sum(r["verdict"] == "unverifiable" for r in records)
     entry["prompt"] = cfg.prompt
+    entry["prompt_format"] = prompt_format
     entry["seconds"] = round(time.monotonic() - started, 2)
     entry["generate_seconds"] = round(gen_seconds, 2)
+    # generation speed (wall clock; greedy samples repeated for n > 1 are counted once)
+    new_tokens = sum(s.get("new_tokens", 0) for rows in (greedy_rows or [], sample_rows or []) for row in rows for s in row)
+    entry["new_tokens"] = new_tokens
+    entry["tokens_per_s"] = round(new_tokens / gen_seconds, 1) if gen_seconds > 0 else None
+    # per CPU-second of this process (all its threads): comparable across runs on a shared machine
+    entry["generate_cpu_seconds"] = round(gen_cpu_seconds, 2)
+    entry["tokens_per_cpu_s"] = round(new_tokens / gen_cpu_seconds, 1) if gen_cpu_seconds > 0 else None
     return entry, records
 
 
@@ -233,7 +245,10 @@ def _evaluate(model_path, benches, cfg, out, tasks_cfg, model, tokenizer, model_
         def equal(a: str, b: str) -> bool:  # noqa: E306 - maj@k buckets by the grader's equivalence
             return answers_equal(a, b, mode=cfg.mode, timeout=cfg.grade_timeout)
 
-    model_id = str(model_path) if model_path is not None else f"module-{id(model)}"
+    fmt = getattr(model_cfg, "prompt_format", "auto")
+    model_id = (str(model_path) if model_path is not None else f"module-{id(model)}") + f"|{fmt}"
+    # every benchmark's problems before the model: a wrong name or a missing file fails in a second
+    problem_sets = {bench: load_bench(bench, cfg, tasks_cfg) for bench in benches}
     summary: dict = {}
     all_records: list[dict] = []
     for bench in tqdm(list(benches), desc="eval", unit="bench", disable=len(benches) < 2):
@@ -252,7 +267,8 @@ def _evaluate(model_path, benches, cfg, out, tasks_cfg, model, tokenizer, model_
                 continue
         if engine is None:
             engine = _make_engine(make_engine, model_path, model, tokenizer, cfg, model_cfg)
-        entry, records = evaluate_bench(engine, bench, cfg, tasks_cfg=tasks_cfg, equal=equal)
+        entry, records = evaluate_bench(engine, bench, cfg, tasks_cfg=tasks_cfg, equal=equal, problems=problem_sets[bench],
+                                        prompt_format=fmt)
         atomic_write_jsonl(done_samples, records)
         atomic_write_json(done_summary, {"settings_key": key, "summary": entry})
         summary[bench] = entry
@@ -272,7 +288,11 @@ def _make_engine(make_engine, model_path, model, tokenizer, cfg: EvalConfig, mod
     if cfg.engine == "vllm":
         if model_path is None:
             raise ValueError("engine 'vllm' needs a model path (it loads the checkpoint itself)")
-        return make_engine("vllm", str(model_path), None, batch_size=cfg.batch_size)
+        from seekmath.models import load_tokenizer
+
+        # the model's own dtype (vLLM's "auto" picks bf16 on CPU) and our tokenizer (prompts render as with hf)
+        return make_engine("vllm", str(model_path), tokenizer or load_tokenizer(model_path), batch_size=cfg.batch_size,
+                           dtype=getattr(model_cfg, "dtype", "float32"))
     from seekmath.models import load_model, load_tokenizer
 
     if model is None:

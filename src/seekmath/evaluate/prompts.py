@@ -7,11 +7,12 @@ Four kinds, chosen with `--prompt`:
   MATH 4-shot Minerva "Problem:\\n{q}\\n\\nSolution:" (stop "\\nProblem:"), SAT / MMLU-STEM / OCW 4-shot,
   CMATH 6-shot "问题：{q}\\n答案：", Gaokao 5-shot "问题 6.   {q}\\n问题 6的解析:   " (stop "\\n问题 ").
 - zeroshot (instruct/RL models): "User: {q}{COT_SUFFIX}\\n\\nAssistant:" (the Chinese suffix on Chinese
-  benchmarks); the tokenizer adds BOS.
+  benchmarks); the tokenizer adds BOS. With a tokenizer and `model.prompt_format` the user turn
+  (question + suffix) goes through `models.render_prompt` instead: the model's own chat template.
 - pot (program of thought, PAL): the 8-shot GSM8K `solution()` prompt or the MATH program prompt
   (variable `answer`, imports block); the program runs in the sandbox and str(result) is graded.
-- tool (tool-integrated, instruct/RL): "User: {q}{TOOL_SUFFIX}\\n\\nAssistant:" and the two-round loop of
-  `tool_integrated_generate`.
+- tool (tool-integrated, instruct/RL): "User: {q}{TOOL_SUFFIX}\\n\\nAssistant:" (or the chat template, as
+  zeroshot) and the two-round loop of `tool_integrated_generate`.
 
 For the generated `synthetic` task: zeroshot is the chat format + COT_SUFFIX (what SFT trains), and
 fewshot uses `num_shots` worked problems of the synthetic TRAIN split in the pretraining text format
@@ -25,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from seekmath.evaluate import fewshot_data as fs
-from seekmath.models import COT_SUFFIX, COT_SUFFIX_ZH, TOOL_SUFFIX, TOOL_SUFFIX_ZH, chat_prompt
+from seekmath.models import COT_SUFFIX, COT_SUFFIX_ZH, TOOL_SUFFIX, TOOL_SUFFIX_ZH, chat_prompt, render_prompt
 from seekmath.tasks.records import Problem
 
 PROMPT_KINDS = ("fewshot", "zeroshot", "pot", "tool")
@@ -94,14 +95,18 @@ def fewshot_prompt(bench: str, p: Problem, *, synthetic_shots: list[Problem] | N
 # Zero-shot chat, PoT, tool
 
 
-def zeroshot_prompt(bench: str, p: Problem) -> Prompt:
+def _user_turn(text: str, tokenizer, fmt: str) -> str:
+    return chat_prompt(text) if tokenizer is None else render_prompt(tokenizer, text, fmt)
+
+
+def zeroshot_prompt(bench: str, p: Problem, tokenizer=None, fmt: str = "auto") -> Prompt:
     q = p.question
     if bench in ("sat", "mmlu_stem"):
         q = _choice_question(p)
     elif bench == "gaokao_mathqa":
         q = _gaokao_qa_question(p)
     suffix = COT_SUFFIX_ZH if is_chinese(bench) else COT_SUFFIX
-    return Prompt(chat_prompt(q + suffix), [], "zeroshot")
+    return Prompt(_user_turn(q + suffix, tokenizer, fmt), [], "zeroshot")
 
 
 def pot_prompt(bench: str, p: Problem) -> Prompt:
@@ -114,20 +119,23 @@ def pot_prompt(bench: str, p: Problem) -> Prompt:
     return Prompt(text, ["\nProblem:", "Problem:"], "pot", "answer")
 
 
-def tool_prompt(bench: str, p: Problem) -> Prompt:
+def tool_prompt(bench: str, p: Problem, tokenizer=None, fmt: str = "auto") -> Prompt:
     suffix = TOOL_SUFFIX_ZH if is_chinese(bench) else TOOL_SUFFIX
-    return Prompt(chat_prompt(p.question + suffix), [TOOL_STOP], "tool")
+    return Prompt(_user_turn(p.question + suffix, tokenizer, fmt), [TOOL_STOP], "tool")
 
 
-def build_prompt(kind: str, bench: str, p: Problem, *, synthetic_shots: list[Problem] | None = None) -> Prompt:
+def build_prompt(kind: str, bench: str, p: Problem, *, synthetic_shots: list[Problem] | None = None,
+                 tokenizer=None, fmt: str = "auto") -> Prompt:
+    """The prompt of `kind`; zeroshot/tool render the user turn in `fmt` when a tokenizer is given
+    (few-shot and PoT prompts are plain text continuations for base models and stay as the paper's)."""
     if kind == "fewshot":
         return fewshot_prompt(bench, p, synthetic_shots=synthetic_shots)
     if kind == "zeroshot":
-        return zeroshot_prompt(bench, p)
+        return zeroshot_prompt(bench, p, tokenizer, fmt)
     if kind == "pot":
         return pot_prompt(bench, p)
     if kind == "tool":
-        return tool_prompt(bench, p)
+        return tool_prompt(bench, p, tokenizer, fmt)
     raise ValueError(f"unknown prompt kind {kind!r}; expected one of {', '.join(PROMPT_KINDS)}")
 
 

@@ -27,11 +27,9 @@ def main(command: str, argv: list[str]) -> int:
     cfg = config_from_args(args)
     from pathlib import Path
 
-    from seekmath.models import is_checkpoint
+    from seekmath.models import check_model_ref
 
-    if not is_checkpoint(args.model):
-        print(f"seekmath rl: --model {args.model!r} is not a model folder (no config.json)", file=sys.stderr)
-        return 2
+    check_model_ref(args.model)  # a folder with config.json, a .gguf file or a hub id; else one line
     from seekmath.rl.grpo import run_rl
 
     try:

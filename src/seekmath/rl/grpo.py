@@ -96,11 +96,12 @@ def prompt_indices(n_problems: int, per_step: int, step: int, seed: int) -> list
     return out
 
 
-def policy_prompt(question: str) -> str:
-    """DeepSeekMath's zero-shot chat prompt with the CoT instruction (spec §2.2)."""
-    from seekmath.models import COT_SUFFIX, chat_prompt
+def policy_prompt(question: str, tokenizer=None, fmt: str = "auto") -> str:
+    """The zero-shot prompt with the paper's CoT instruction (spec §2.2), in the model's prompt format
+    (`model.prompt_format`, models.render_prompt); DeepSeekMath's layout without a tokenizer."""
+    from seekmath.models import COT_SUFFIX, chat_prompt, render_prompt
 
-    return chat_prompt(question + COT_SUFFIX)
+    return chat_prompt(question + COT_SUFFIX) if tokenizer is None else render_prompt(tokenizer, question + COT_SUFFIX, fmt)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -159,7 +160,7 @@ class RewardModelSource:
         """Fresh policy samples labelled by the rule (outcome) or by Math-Shepherd rollouts (process)."""
         from seekmath.rl import reward_model as rmod
 
-        qs = [policy_prompt(p.question) for p in problems]
+        qs = [policy_prompt(p.question, self.tok, self.cfg.model.prompt_format) for p in problems]
         outs = engine.generate(qs, n=self.rl.rm_samples_per_prompt, temperature=self.rl.temperature, top_p=self.rl.top_p,
                                max_new_tokens=self.rl.max_new_tokens, seed=seed)
         prompts, responses, probs = [], [], []
@@ -248,10 +249,10 @@ def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched) 
 # Evaluation inside the loop (greedy, held-out synthetic test problems, the grader)
 
 
-def greedy_accuracy(engine, problems, rule, max_new_tokens: int) -> float:
+def greedy_accuracy(engine, problems, rule, max_new_tokens: int, fmt: str = "auto") -> float:
     if not problems:
         return float("nan")
-    outs = engine.generate([policy_prompt(p.question) for p in problems], n=1, temperature=0.0, max_new_tokens=max_new_tokens, seed=0)
+    outs = engine.generate([policy_prompt(p.question, engine.tokenizer, fmt) for p in problems], n=1, temperature=0.0, max_new_tokens=max_new_tokens, seed=0)
     r = rule([o[0].text for o in outs], [p.answer for p in problems])
     return float(r.mean())
 
@@ -334,13 +335,12 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
     resume and to time-box; `resume=True` then continues exactly where it stopped.
     """
     from seekmath.generate import make_engine
-    from seekmath.models import env_offline, load_model, load_tokenizer, save_pretrained
+    from seekmath.models import load_model, load_tokenizer, save_pretrained
     from seekmath.runs import MetricsLogger, atomic_write_json, prepare_stage_dir, set_threads
     from seekmath.tasks.synthetic import generate_problems
 
     rl = cfg.rl
     validate(rl)
-    env_offline()
     set_threads(rl.threads)
     out = prepare_stage_dir(out_dir, cfg)
     model_path = Path(model_path)
@@ -409,7 +409,7 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
     cpu0 = time.process_time()
     try:
         if state.step == 0 and "0" not in state.history and eval_set:
-            acc = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens)
+            acc = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens, cfg.model.prompt_format)
             state.history["0"] = acc
             metrics.log(0, eval_greedy_acc=acc)
             log.info("rl: held-out greedy accuracy before RL: %.3f", acc)
@@ -431,15 +431,15 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
                     row.update(rm_source.train(engine, rm_probs, step_seed(rl.seed, state.rm_rounds, salt=3), state.rm_rounds))
                     state.rm_rounds += 1
             row.update(grpo_step(state.step, policy, opt, sched, tok, problems, rule, rm_source, engine if rl.algorithm != "rft" else sampler_engine,
-                                 anchor if rl.algorithm == "grpo" else None, rl, device))
+                                 anchor if rl.algorithm == "grpo" else None, rl, device, cfg.model.prompt_format))
             if rl.algorithm != "rft":
                 engine.update_weights(policy)  # hf: no-op (live module); vllm: push the new policy weights
             state.step += 1
             if rl.eval_every and state.step % rl.eval_every == 0 and state.step < total_steps and eval_set:
-                row["eval_greedy_acc"] = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens)
+                row["eval_greedy_acc"] = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens, cfg.model.prompt_format)
                 state.history[str(state.step)] = row["eval_greedy_acc"]
             if state.step == total_steps and eval_set:
-                row["eval_greedy_acc"] = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens)
+                row["eval_greedy_acc"] = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens, cfg.model.prompt_format)
                 state.history[str(state.step)] = row["eval_greedy_acc"]
             metrics.log(state.step, **row)
             bar.update(1)
@@ -449,7 +449,7 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
             if rl.time_budget_s and time.process_time() - cpu0 >= rl.time_budget_s and state.step < total_steps:
                 log.info("rl: CPU budget of %.0f s used after %d steps; finishing", rl.time_budget_s, state.step)
                 if eval_set:
-                    acc = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens)
+                    acc = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens, cfg.model.prompt_format)
                     state.history[str(state.step)] = acc
                     metrics.log(state.step, eval_greedy_acc=acc)
                 break
@@ -470,13 +470,14 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
     return final
 
 
-def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, engine, ref_model, rl, device) -> dict:
+def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, engine, ref_model, rl, device,
+              fmt: str = "auto") -> dict:
     """Sample -> reward -> advantages -> mu updates for global step `step`. Returns metrics."""
     t0 = time.time()
     G = rl.group_size
     idx = prompt_indices(len(problems), rl.prompts_per_step, step, rl.seed)
     batch_problems = [problems[i] for i in idx]
-    prompts = [policy_prompt(p.question) for p in batch_problems]
+    prompts = [policy_prompt(p.question, tok, fmt) for p in batch_problems]
     outs = engine.generate(prompts, n=G, temperature=rl.temperature, top_p=rl.top_p, max_new_tokens=rl.max_new_tokens,
                            seed=step_seed(rl.seed, step))
     flat = [c for group in outs for c in group]

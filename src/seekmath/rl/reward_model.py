@@ -601,9 +601,9 @@ def math_shepherd_labels(engine, problems: Sequence, responses: Sequence[str], r
         raise ValueError(f"math_shepherd_labels: {len(prompts)} prompts but {len(responses)} responses")
     reward = reward or RuleReward()
     if prompts is None:
-        from seekmath.models import COT_SUFFIX, chat_prompt
+        from seekmath.rl.grpo import policy_prompt  # the model's prompt format (auto), as RL prompts it
 
-        prompts = [chat_prompt(p.question + COT_SUFFIX) for p in problems]
+        prompts = [policy_prompt(p.question, getattr(engine, "tokenizer", None)) for p in problems]
 
     finals = reward(list(responses), [str(p.answer) for p in problems]).tolist()
     queries, owners = [], []  # one rollout query per (response, non-final step)

@@ -22,16 +22,16 @@ def sample_labelled(engine, problems: Sequence, samples_per_question: int, rewar
     """`samples_per_question` sampled responses per problem, each graded by `reward` (default RuleReward).
 
     Rows: {"id", "prompt", "response", "gold", "label" (1.0 correct / 0.0), "finish_reason"}. Default
-    prompt: DeepSeekMath's chat prompt with the CoT instruction (what the SFT stage trains on).
+    prompt: the CoT prompt in the engine tokenizer's prompt format (auto; what the SFT stage trains on).
     """
     from seekmath.rl.rewards import RuleReward
 
     if samples_per_question < 1:
         raise ValueError(f"samples_per_question must be >= 1, got {samples_per_question}")
     if prompts is None:
-        from seekmath.models import COT_SUFFIX, chat_prompt
+        from seekmath.rl.grpo import policy_prompt  # the model's prompt format (auto), as RL prompts it
 
-        prompts = [chat_prompt(p.question + COT_SUFFIX) for p in problems]
+        prompts = [policy_prompt(p.question, getattr(engine, "tokenizer", None)) for p in problems]
     if len(prompts) != len(problems):
         raise ValueError(f"{len(prompts)} prompts but {len(problems)} problems")
     reward = reward or RuleReward()

@@ -29,6 +29,10 @@ def main(command: str, argv: list[str]) -> int:
     add_config_arguments(parser)
     args = parser.parse_args(argv)
     cfg = config_from_args(args)
+    from seekmath.models import check_model_ref
+
+    if args.model or cfg.model.name_or_path:  # a wrong path fails in one line, before anything loads
+        check_model_ref(args.model or cfg.model.name_or_path)
 
     from seekmath.train.data import DataError
     from seekmath.train.trainer import train_stage

@@ -14,8 +14,10 @@ token of each segment carries no loss (its predecessor belongs to another docume
 in-document positions, exactly as if the document were alone (tested).
 
 SFT (spec §2.2): `User: {q}\\n\\nAssistant: {a}<eos>` with the paper's CoT / tool-integrated
-suffixes; loss on the assistant tokens (and the EOS) only; examples are packed in a random order
-up to the context length, each isolated like a document.
+suffixes — or the model's own chat template (`model.prompt_format`, rendered by
+`models.render_example` when tokenizing); loss on the assistant turn (answer and end-of-turn/EOS
+token) only; examples are packed in a random order up to the context length, each isolated like a
+document.
 
 All streams are deterministic for a seed and expose `state_dict()` / `load_state_dict()`: the
 checkpoint stores the data position, so a resumed run sees exactly the rows it would have seen.
@@ -375,6 +377,23 @@ class PackedTextStream:
 class Example:
     prompt: str  # everything before the answer, e.g. "User: ...\n\nAssistant:"
     completion: str  # the assistant's answer (with its leading space); the EOS is appended when tokenizing
+    # The raw turns: when set, tokenize_examples renders them in the model's prompt format (`fmt`);
+    # prompt/completion above are then DeepSeek's layout of the same turns (for display).
+    user: str | None = None
+    answer: str | None = None
+    fmt: str = "auto"
+
+
+def chat_turns(user: str, answer: str, fmt: str = "auto") -> Example:
+    """An example made of a user turn and an assistant answer, rendered per model at tokenization."""
+    from seekmath.models import chat_example
+
+    prompt, completion = chat_example(user, answer)
+    return Example(prompt, completion, user, answer, fmt)
+
+
+def _prompt_format(cfg) -> str:
+    return getattr(getattr(cfg, "model", None), "prompt_format", "auto")
 
 
 # Our program-of-thought instruction (the paper trains on PoT data but publishes no PoT suffix).
@@ -399,7 +418,7 @@ def _program(problem) -> tuple[str, int]:
     return "\n".join(lines), value
 
 
-def synthetic_example(problem, fmt: str = "cot") -> Example:
+def synthetic_example(problem, fmt: str = "cot", prompt_format: str = "auto") -> Example:
     """One SFT example in DeepSeekMath's chat layout (spec §2.2).
 
     cot: question + COT_SUFFIX -> the worked solution ending `The answer is \\boxed{N}.`
@@ -407,21 +426,19 @@ def synthetic_example(problem, fmt: str = "cot") -> Example:
     pot: question + POT_SUFFIX -> a ```python program that prints the answer
     The `output` block holds the value computed from the problem's arithmetic (nothing is executed).
     """
-    from seekmath.models import COT_SUFFIX, TOOL_SUFFIX, chat_example
+    from seekmath.models import COT_SUFFIX, TOOL_SUFFIX
 
     if fmt == "cot":
-        prompt, completion = chat_example(problem.question + COT_SUFFIX, problem.solution)
-    elif fmt == "tool":
+        return chat_turns(problem.question + COT_SUFFIX, problem.solution, prompt_format)
+    if fmt == "tool":
         code, value = _program(problem)
         answer = (f"Let's track the count with Python, one operation per line.\n```python\n{code}\n```\n"
                   f"```output\n{value}\n```\nThe answer is \\boxed{{{value}}}.")
-        prompt, completion = chat_example(problem.question + TOOL_SUFFIX, answer)
-    elif fmt == "pot":
+        return chat_turns(problem.question + TOOL_SUFFIX, answer, prompt_format)
+    if fmt == "pot":
         code, _ = _program(problem)
-        prompt, completion = chat_example(problem.question + POT_SUFFIX, f"```python\n{code}\n```")
-    else:
-        raise DataError(f"sft format {fmt!r} unknown; expected cot, tool or pot")
-    return Example(prompt, completion)
+        return chat_turns(problem.question + POT_SUFFIX, f"```python\n{code}\n```", prompt_format)
+    raise DataError(f"sft format {fmt!r} unknown; expected cot, tool or pot")
 
 
 def synthetic_sft_examples(cfg, n: int | None = None, formats: Sequence[str] = ("cot",), split: str = "train",
@@ -431,12 +448,10 @@ def synthetic_sft_examples(cfg, n: int | None = None, formats: Sequence[str] = (
 
     rng = random.Random(f"sft-formats/{seed}")
     probs = generate_problems(cfg.tasks, split, n)
-    return [synthetic_example(p, rng.choice(list(formats))) for p in probs]
+    return [synthetic_example(p, rng.choice(list(formats)), _prompt_format(cfg)) for p in probs]
 
 
-def _example_from_record(row: dict, where: str) -> Example:
-    from seekmath.models import chat_example
-
+def _example_from_record(row: dict, where: str, prompt_format: str = "auto") -> Example:
     if "prompt" in row and "completion" in row:
         return Example(str(row["prompt"]), str(row["completion"]))
     if "messages" in row:
@@ -445,20 +460,18 @@ def _example_from_record(row: dict, where: str) -> Example:
         asst = [m["content"] for m in msgs if m.get("role") == "assistant"]
         if not user or not asst:
             raise DataError(f"{where}: 'messages' needs a user and an assistant turn")
-        prompt, completion = chat_example(user[0], asst[0])
-        return Example(prompt, completion)
+        return chat_turns(user[0], asst[0], prompt_format)
     raise DataError(f"{where}: needs prompt+completion, messages, or question+solution fields")
 
 
-def _problem_example(p) -> Example:
+def _problem_example(p, prompt_format: str = "auto") -> Example:
     """A problem record (question/answer/solution) -> CoT example; a solution lacking \\boxed gets the answer line."""
-    from seekmath.models import COT_SUFFIX, chat_example
+    from seekmath.models import COT_SUFFIX
 
     sol = re.sub(r"<<[^<>]*>>", "", (p.solution or "")).strip()  # GSM8K's calculator annotations
     if "\\boxed" not in sol:
         sol = (sol + "\n" if sol else "") + f"The answer is \\boxed{{{p.answer}}}."
-    prompt, completion = chat_example(p.question + COT_SUFFIX, sol)
-    return Example(prompt, completion)
+    return chat_turns(p.question + COT_SUFFIX, sol, prompt_format)
 
 
 def load_sft_examples(spec: str, cfg=None, formats: Sequence[str] = ("cot",), n: int | None = None,
@@ -468,6 +481,7 @@ def load_sft_examples(spec: str, cfg=None, formats: Sequence[str] = ("cot",), n:
     from seekmath.config import TasksConfig
     from seekmath.tasks.loaders import TaskError, load_problems
 
+    pf = _prompt_format(cfg)
     if spec == "synthetic":
         tasks_cfg = cfg if cfg is not None and hasattr(cfg, "tasks") else None
         if tasks_cfg is None:
@@ -487,24 +501,34 @@ def load_sft_examples(spec: str, cfg=None, formats: Sequence[str] = ("cot",), n:
             rows = read_jsonl(path)
         if rows and not ({"prompt", "completion"} <= rows[0].keys() or "messages" in rows[0]):
             try:
-                return [_problem_example(p) for p in load_problems(str(path))][:n]
+                return [_problem_example(p, pf) for p in load_problems(str(path))][:n]
             except TaskError as e:
                 raise DataError(str(e)) from e
-        return [_example_from_record(r, f"{path}:{i + 1}") for i, r in enumerate(rows)][:n]
+        return [_example_from_record(r, f"{path}:{i + 1}", pf) for i, r in enumerate(rows)][:n]
     try:
         probs = load_problems(spec, limit=n, tasks_cfg=cfg.tasks if cfg is not None else None, split=split)
     except TaskError as e:
         raise DataError(f"sft data {spec!r}: {e}") from e
-    return [_problem_example(p) for p in probs]
+    return [_problem_example(p, pf) for p in probs]
 
 
 def tokenize_examples(examples: Sequence[Example], tokenizer, seq_len: int) -> list[tuple[list[int], list[int]]]:
-    """(prompt ids with BOS, completion ids + EOS) per example; too-long examples lose their completion's tail."""
-    prompts = tokenizer([e.prompt for e in examples], add_special_tokens=True)["input_ids"]
-    comps = tokenizer([e.completion for e in examples], add_special_tokens=False)["input_ids"]
+    """(prompt ids, completion ids ending in EOS) per example; too-long examples lose their completion's tail.
+
+    Examples made of turns are rendered in their prompt format (`models.render_example`): the prompt is
+    encoded as every engine encodes it (add_special_tokens=True: BOS once, whether the template or the
+    tokenizer supplies it), the completion is the assistant turn; EOS is appended unless it ends it."""
+    from seekmath.models import render_example
+
+    pairs = [render_example(tokenizer, e.user, e.answer, e.fmt) if e.user is not None else (e.prompt, e.completion)
+             for e in examples]
+    prompts = tokenizer([p for p, _ in pairs], add_special_tokens=True)["input_ids"]
+    comps = tokenizer([c for _, c in pairs], add_special_tokens=False)["input_ids"]
     out, cut = [], 0
     for p, c in zip(prompts, comps):
-        c = list(c) + [tokenizer.eos_token_id]
+        c = list(c)
+        if not c or c[-1] != tokenizer.eos_token_id:
+            c.append(tokenizer.eos_token_id)
         if len(p) + len(c) > seq_len:
             cut += 1
             p = list(p)[: seq_len - 1]

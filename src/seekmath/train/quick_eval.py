@@ -1,4 +1,4 @@
-"""Greedy accuracy of a model on held-out synthetic problems (DeepSeekMath CoT prompt, `\\boxed{}` answer).
+"""Greedy accuracy of a model on held-out synthetic problems (CoT prompt in the model's prompt format, `\\boxed{}` answer).
 
 A quick check for the trainer's runs and tests; the full harness is `seekmath eval`.
 """
@@ -13,7 +13,7 @@ def greedy_accuracy(model_path: str | Path, cfg, n: int = 100, max_new_tokens: i
     """{"n", "correct", "accuracy"} on the first `n` synthetic test problems, greedy decoding."""
     from seekmath.evaluate.boxed import last_boxed
     from seekmath.generate import make_engine
-    from seekmath.models import COT_SUFFIX, chat_prompt, load_model, load_tokenizer
+    from seekmath.models import COT_SUFFIX, load_model, load_tokenizer, render_prompt
     from seekmath.tasks.synthetic import generate_problems
 
     tokenizer = tokenizer or load_tokenizer(model_path)
@@ -21,7 +21,8 @@ def greedy_accuracy(model_path: str | Path, cfg, n: int = 100, max_new_tokens: i
     model.eval()
     probs = generate_problems(cfg.tasks, "test", n)
     engine = make_engine("hf", model, tokenizer, batch_size=batch_size)
-    outs = engine.generate([chat_prompt(p.question + COT_SUFFIX) for p in probs], temperature=0.0,
+    fmt = getattr(getattr(cfg, "model", None), "prompt_format", "auto")
+    outs = engine.generate([render_prompt(tokenizer, p.question + COT_SUFFIX, fmt) for p in probs], temperature=0.0,
                            max_new_tokens=max_new_tokens)
     correct = sum(1 for p, o in zip(probs, outs) if (last_boxed(o[0].text) or "").strip() == p.answer.strip())
     return {"n": len(probs), "correct": correct, "accuracy": correct / max(1, len(probs))}

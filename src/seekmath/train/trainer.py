@@ -324,11 +324,8 @@ def train_stage(cfg, kind: str, out_dir: str | Path, *, model_path: str | Path |
     (for pretraining its tokenizer is trained on a sample of the pretraining text). data: `data`
     (list or comma-joined `SOURCE@WEIGHT`), else the section's `data`, else the embedded default.
     """
-    from seekmath.models import env_offline
-
     if kind not in ("pretrain", "sft"):
         raise ValueError(f"kind must be 'pretrain' or 'sft', not {kind!r}")
-    env_offline()
     tcfg = cfg.pretrain if kind == "pretrain" else cfg.sft
     out_dir = Path(out_dir)
     dist = Dist(cfg.model.device)
