@@ -132,10 +132,10 @@ def stage_eval(cfg, run_dir: Path) -> dict:
             continue
         out = run_dir / "eval" / stage
         ecfg = eval_config_for(cfg, stage)
-        results[stage] = dict(evaluate_model(str(model_dir), benches, ecfg, out, tasks_cfg=cfg.tasks))
+        results[stage] = dict(evaluate_model(str(model_dir), benches, ecfg, out, tasks_cfg=cfg.tasks, model_cfg=cfg.model))
         if real:  # greedy only, first `real_bench_limit` problems: honest numbers, near zero at this scale
             rcfg = dataclasses.replace(ecfg, limit=cfg.run.real_bench_limit, k=[1])
-            results[stage].update(evaluate_model(str(model_dir), real, rcfg, out / "real", tasks_cfg=cfg.tasks))
+            results[stage].update(evaluate_model(str(model_dir), real, rcfg, out / "real", tasks_cfg=cfg.tasks, model_cfg=cfg.model))
         atomic_write_json(out / "all_summary.json", results[stage])
     return {"stages": results}
 

@@ -102,7 +102,7 @@ def _evaluate(cfg: Config, model: Path, out_dir: Path, *, limit: int, k: list[in
     from seekmath.evaluate.harness import evaluate_model
 
     ecfg = dataclasses.replace(cfg.eval, k=list(k), limit=limit, prompt="zeroshot", greedy=True, seed=seed)
-    return evaluate_model(str(model), ["synthetic"], ecfg, out_dir, tasks_cfg=cfg.tasks)["synthetic"]
+    return evaluate_model(str(model), ["synthetic"], ecfg, out_dir, tasks_cfg=cfg.tasks, model_cfg=cfg.model)["synthetic"]
 
 
 def rm_quality(run_dir: Path) -> list[dict]:
