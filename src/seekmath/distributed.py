@@ -173,13 +173,19 @@ def clip_grad_norm(model, max_norm: float) -> float:
 def full_model_state(model, fsdp: bool, *, rank0_only: bool = False) -> dict:
     """The full (unsharded) state dict, gathered when sharded (a collective: every process calls it).
 
-    rank0_only: only rank 0 gets it, on CPU (saving a model); else every process gets it on the
-    model's device (syncing a rollout engine)."""
+    rank0_only: only rank 0 gets it, on CPU, without the second name of tied weights (for
+    save_pretrained: gathered tensors no longer share storage, so HF would save an LM head tied to the
+    embeddings twice); else every process gets every key on the model's device (loading a rollout
+    engine's copy)."""
     if not fsdp:
         return dict(unwrap(model).state_dict())
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
-    return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=rank0_only))
+    sd = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=rank0_only))
+    if rank0_only:
+        tied = {n for n, _ in model.named_parameters(remove_duplicate=False)} - {n for n, _ in model.named_parameters()}
+        sd = {k: v for k, v in sd.items() if k not in tied}
+    return sd
 
 
 @contextlib.contextmanager
