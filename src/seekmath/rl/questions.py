@@ -70,13 +70,12 @@ def load_rl_questions(cfg) -> tuple[list, list]:
             from seekmath.tasks.synthetic import generate_problems
 
             eval_set = generate_problems(cfg.tasks, "test", n=rl.eval_problems)
-        else:  # hold questions out of the pool (seeded), never trained on
-            order = list(range(len(pool)))
-            random.Random(rl.seed).shuffle(order)
-            k = min(rl.eval_problems, len(pool) // 10)
-            eval_set = [pool[i] for i in sorted(order[:k])]
+        else:  # hold distinct questions out of the pool (seeded): never trained on, in any copy
+            distinct = list({p.question: p for p in pool}.values())
+            random.Random(rl.seed).shuffle(distinct)
+            eval_set = distinct[: min(rl.eval_problems, len(distinct) // 10)]
             held = {p.question for p in eval_set}
-            pool = [p for p in pool if p.question not in held]  # repeated questions (@W > 1) leave too
+            pool = [p for p in pool if p.question not in held]
     if rl.train_problems and not only_synthetic:
         pool = pool[: rl.train_problems]
     return pool, eval_set
