@@ -30,7 +30,8 @@ weights, reference, optimiser, scheduler and RNG states are checkpointed atomica
 
 from __future__ import annotations
 
-import copy
+import dataclasses
+import json
 import logging
 import random
 import shutil
@@ -42,13 +43,15 @@ import torch
 
 from seekmath.rl.advantages import indicator_advantages, informative_groups, outcome_advantages, process_advantages
 from seekmath.rl.losses import AGGREGATIONS, aggregation_weights, grpo_loss
-from seekmath.rl.rollout import GroupedRollout, grouped_logprobs, grouped_logprobs_nograd
+from seekmath.rl.rollout import GroupedRollout, TokenScorer, score_outputs, scorer_logprobs_nograd
 
 log = logging.getLogger("seekmath.rl")
 
 ALGORITHMS = ("grpo", "online_rft", "rft")
 REWARDS = ("rule", "orm", "prm")
 ZERO_VARIANCE = ("keep", "skip")
+REFERENCE = ("same_device", "cpu", "none")
+PRECISION = {"float32": "fp32", "bfloat16": "bf16"}  # model.dtype -> compute precision (train.trainer's names)
 LOGPROB_GAP_WARN = 0.1  # nats/token: fp32 shows ~1e-6, bf16 ~1e-2; more means the sampler ran other weights
 
 
@@ -75,6 +78,30 @@ def validate(rl) -> None:
         raise ValueError(f"rl.top_p must be in (0, 1], got {rl.top_p}")
     if rl.lr <= 0 or rl.beta < 0 or rl.clip_eps < 0:
         raise ValueError("rl.lr must be > 0, rl.beta and rl.clip_eps >= 0")
+    if rl.reference not in REFERENCE:
+        raise ValueError(f"rl.reference: unknown {rl.reference!r}; expected one of {', '.join(REFERENCE)}")
+    if rl.reference == "none" and needs_anchor(rl):
+        what = "rl.algorithm=rft samples from the frozen initial policy" if rl.algorithm == "rft" else f"rl.beta={rl.beta} needs pi_ref"
+        raise ValueError(f"rl.reference=none: {what}; use same_device or cpu (or rl.beta=0)")
+    if rl.logprob_chunk_tokens < 0:
+        raise ValueError(f"rl.logprob_chunk_tokens must be >= 0, got {rl.logprob_chunk_tokens}")
+    if not 0 < rl.vllm.gpu_memory_utilization <= 1:
+        raise ValueError(f"rl.vllm.gpu_memory_utilization must be in (0, 1], got {rl.vllm.gpu_memory_utilization}")
+    if rl.vllm.tensor_parallel_size < 1 or rl.vllm.max_model_len < 0:
+        raise ValueError("rl.vllm.tensor_parallel_size must be >= 1 and rl.vllm.max_model_len >= 0")
+
+
+def needs_anchor(rl) -> bool:
+    """A frozen copy of the policy: pi_ref (grpo, beta > 0) or the initial sampler (rft)."""
+    return (rl.algorithm == "grpo" and rl.beta > 0) or rl.algorithm == "rft"
+
+
+def compute_precision(model_dtype: str) -> str:
+    """model.dtype -> the trainer's precision name; the weights themselves always stay fp32 (master weights)."""
+    if model_dtype not in PRECISION:
+        raise ValueError(f"model.dtype: RL trains in float32 or bfloat16 (fp32 master weights + bf16 autocast), "
+                         f"not {model_dtype!r} (float16 would need loss scaling)")
+    return PRECISION[model_dtype]
 
 
 def step_seed(seed: int, step: int, salt: int = 0) -> int:
@@ -107,30 +134,16 @@ def policy_prompt(question: str) -> str:
 # Rewards
 
 
-def make_rule_reward(mode: str = "strict"):
-    """rlfamily's RuleReward over the grader; a minimal exact match on the last boxed answer if absent."""
-    try:
-        from seekmath.rl.rewards import RuleReward
-
-        return RuleReward(mode=mode)
-    except ImportError:  # pragma: no cover - only before the rewards module exists
-        from seekmath.evaluate.boxed import last_boxed
-
-        def exact(responses, golds, questions=None):
-            return torch.tensor([float((last_boxed(r) or "").strip() == str(g).strip()) for r, g in zip(responses, golds)])
-
-        return exact
-
-
 class RewardModelSource:
     """orm / prm rewards from rlfamily's RewardModel, plus its (continual) training for Algorithm 1.
 
-    Round k writes `out/reward_model/round-k/` (metrics, summary, `final/` = the RM); the replay
-    buffer of historical RM data lives in `out/reward_model/replay.json` (so a resumed run replays
-    the same history).
+    Round k writes `out/reward_model/round-k/` (metrics, summary, `final/` = the RM). The replay
+    buffer of historical RM data (and its sampling state) is part of the RL checkpoint
+    (`state_dict`), so a run resumed from a checkpoint taken before round k redoes round k from the
+    same history. The RM lives on the policy's device, in the policy's (master) dtype.
     """
 
-    def __init__(self, cfg, tokenizer, out_dir: Path, rule, init_path: Path):
+    def __init__(self, cfg, tokenizer, out_dir: Path, rule, init_path: Path, device: str = "cpu"):
         from seekmath.rl.reward_model import ReplayBuffer
 
         self.cfg, self.rl = cfg, cfg.rl
@@ -139,18 +152,23 @@ class RewardModelSource:
         self.root = out_dir / "reward_model"
         self.rule = rule
         self.init_path = Path(cfg.rl.rm.init) if cfg.rl.rm.init else init_path
+        self.device = device
         self.rm = None
         self.replay = ReplayBuffer(replay_ratio=self.rl.rm_replay_ratio, capacity=self.rl.rm.buffer_capacity, seed=self.rl.seed)
-        if (self.root / "replay.json").is_file():
-            self.replay = ReplayBuffer.load(self.root / "replay.json")
 
-    def load(self, path: Path, device: str = "cpu") -> None:
+    def state_dict(self) -> dict:
+        return {"replay": self.replay.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.replay.load_state_dict(state["replay"])
+
+    def load(self, path: Path) -> None:
         from seekmath.rl.reward_model import RewardModel
 
-        self.rm = RewardModel.load(path, device=device)
+        self.rm = RewardModel.load(path, device=self.device)
 
-    def load_round(self, k: int, device: str = "cpu") -> None:
-        self.load(self.root / f"round-{k}" / "final", device)
+    def load_round(self, k: int) -> None:
+        self.load(self.root / f"round-{k}" / "final")
 
     def ready(self) -> bool:
         return self.rm is not None
@@ -184,9 +202,9 @@ class RewardModelSource:
         fresh = self._examples(engine, problems, seed)
         mixed = self.replay.mix(fresh)
         base = self.rm if self.rm is not None else self.init_path
-        self.rm = train_reward_model(base, self.tok, mixed, self.kind, self.root / f"round-{round_k}", self.cfg, progress=False)
+        self.rm = train_reward_model(base, self.tok, mixed, self.kind, self.root / f"round-{round_k}", self.cfg, progress=False,
+                                     device=self.device)
         self.replay.add(fresh)
-        self.replay.save(self.root / "replay.json")
         after = getattr(self.rm, "last_summary", {}).get("heldout_after", {})
         return {"rm_examples": len(mixed), "rm_fresh": len(fresh), "rm_seconds": round(time.time() - t0, 2),
                 "rm_heldout_accuracy": after.get("accuracy"), "rm_heldout_auc": after.get("auc")}
@@ -226,7 +244,9 @@ def _latest_checkpoint(out: Path) -> Path | None:
     return steps[-1][1] if steps else None
 
 
-def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched) -> Path:
+def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched, rm_source=None) -> Path:
+    """Everything a resume needs, in one atomic folder: fp32 policy, reference, optimiser, scheduler, RNG,
+    the loop state and (iterative RL) the RM replay buffer."""
     from seekmath.runs import atomic_dir, atomic_write_json
 
     target = out / "checkpoints" / f"step-{state.step:06d}"
@@ -237,6 +257,8 @@ def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched) 
             torch.save(ref.state_dict(), tmp / "ref.pt")
         torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp / "optimizer.pt")
         torch.save({"torch": torch.get_rng_state(), "python": random.getstate()}, tmp / "rng.pt")
+        if rm_source is not None:
+            atomic_write_json(tmp / "reward_model.json", rm_source.state_dict())
         atomic_write_json(tmp / "state.json", state.as_dict())
     for old in (out / "checkpoints").glob("step-*"):  # keep the newest only
         if old != target:
@@ -245,7 +267,97 @@ def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched) 
 
 
 # ----------------------------------------------------------------------------------------------
-# Evaluation inside the loop (greedy, held-out synthetic test problems, the grader)
+# Building the parts (one place each, so a distributed launcher can wrap them)
+
+
+def build_policy(cfg, source, device) -> tuple[torch.nn.Module, TokenScorer]:
+    """(policy, scorer): the HF policy with fp32 master weights on `device`, and the TokenScorer that
+    trains it (compute in model.dtype through the trainer's autocast; chunked log-probs).
+
+    Wrap the SCORER for DDP/FSDP: its forward is the whole log-prob computation.
+    """
+    from seekmath.models import load_model
+
+    rl = cfg.rl
+    precision = compute_precision(cfg.model.dtype)
+    # fp32 master weights whatever model.dtype says, exactly as train.trainer does: AdamW on bf16 weights
+    # loses updates below bf16's resolution (at lr 1e-6 most of them); bf16 compute comes from autocast
+    policy = load_model(source, dtype="float32", device=str(device))
+    policy.config.use_cache = False
+    if rl.gradient_checkpointing:
+        policy.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    return policy, TokenScorer(policy, precision, rl.logprob_chunk_tokens)
+
+
+def build_reference(cfg, model_path, ckpt: Path | None, device) -> tuple[torch.nn.Module | None, TokenScorer | None]:
+    """The frozen anchor (pi_ref for grpo with beta > 0, the initial sampler for rft) at `rl.reference`.
+
+    It never trains, so it is stored in the compute dtype (bf16: half the memory) and built the same
+    way on a fresh and a resumed run (the initial policy, then the checkpoint's copy if there is one).
+    """
+    from seekmath.models import load_model
+
+    rl = cfg.rl
+    if not needs_anchor(rl):
+        return None, None
+    place = "cpu" if rl.reference == "cpu" else str(device)
+    precision = compute_precision(cfg.model.dtype)
+    anchor = load_model(model_path, dtype=cfg.model.dtype, device=place)
+    anchor.config.use_cache = False
+    if ckpt is not None and (ckpt / "ref.pt").is_file():
+        anchor.load_state_dict(torch.load(ckpt / "ref.pt", map_location=place))
+    anchor.requires_grad_(False).eval()
+    return anchor, TokenScorer(anchor, precision, rl.logprob_chunk_tokens)
+
+
+def build_optimizer(params, rl):
+    """AdamW on the (fp32) trainable parameters + linear warmup to a constant lr."""
+    opt = torch.optim.AdamW(params, lr=rl.lr, weight_decay=rl.weight_decay)
+    warm = max(0, rl.warmup_steps)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) if warm else 1.0)
+    return opt, sched
+
+
+class AutocastEngine:
+    """The hf engine generating from fp32 master weights in the compute precision (the training forward's numerics)."""
+
+    def __init__(self, engine, precision: str, device):
+        self.engine, self.precision, self.device = engine, precision, torch.device(device)
+
+    def generate(self, *args, **kwargs):
+        from seekmath.train.trainer import autocast_context
+
+        with autocast_context(self.precision, self.device):
+            return self.engine.generate(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+
+def build_engine(cfg, model, tok, max_prompt_tokens: int = 0):
+    """The rollout engine over `model`: hf (the live module, under autocast) or vllm (rl.vllm.* settings)."""
+    from seekmath.generate import make_engine
+
+    rl = cfg.rl
+    if rl.engine == "vllm":
+        kw = dataclasses.asdict(rl.vllm)
+        if not kw["max_model_len"]:
+            kw["max_model_len"] = max_prompt_tokens + rl.max_new_tokens
+        return make_engine("vllm", model, tok, batch_size=rl.generation_batch_size, dtype=cfg.model.dtype, **kw)
+    engine = make_engine(rl.engine, model, tok, batch_size=rl.generation_batch_size)
+    precision = compute_precision(cfg.model.dtype)
+    return AutocastEngine(engine, precision, next(model.parameters()).device) if precision != "fp32" else engine
+
+
+def as_scorer(model, rl=None):
+    """A TokenScorer (maybe DDP/FSDP-wrapped) as is; a bare HF model as an fp32 scorer."""
+    if model is None or isinstance(getattr(model, "module", model), TokenScorer):
+        return model
+    return TokenScorer(model, "fp32", rl.logprob_chunk_tokens if rl is not None else 0)
+
+
+# ----------------------------------------------------------------------------------------------
+# Evaluation inside the loop (greedy, held-out problems, the grader)
 
 
 def greedy_accuracy(engine, problems, rule, max_new_tokens: int) -> float:
@@ -260,25 +372,29 @@ def greedy_accuracy(engine, problems, rule, max_new_tokens: int) -> float:
 # One GRPO step's training part (pure w.r.t. its inputs; used by run_rl and the TRL bench)
 
 
-def train_on_batch(policy, opt, rollout: GroupedRollout, advantages: torch.Tensor, *, ref_logp, rl, algorithm: str = "grpo",
+def train_on_batch(scorer, opt, rollout: GroupedRollout, advantages: torch.Tensor, *, ref_logp, rl, algorithm: str = "grpo",
                    weights: torch.Tensor | None = None) -> dict:
     """mu optimiser steps of eq. 3 on one sampled batch; returns diagnostics.
 
+    ``scorer``: the policy's TokenScorer (maybe DDP/FSDP-wrapped; a bare HF model is scored in fp32).
     ``advantages``: [N] (outcome) or [N, T] (process). For rft/online_rft they are I(o) and beta = 0.
-    Micro-batches hold whole groups (the prompt runs once per group); the aggregation weights come
-    from the whole batch, so the update does not depend on the micro-batch size. ``weights`` ([N, >=T]):
-    aggregation weights computed on a larger batch this one was cut from (rl.zero_variance = skip).
+    Micro-batches are `rl.micro_batch_size` consecutive outputs (a group may be split); the aggregation
+    weights come from the whole batch, so the update does not depend on the micro-batch size (tested).
+    ``weights`` ([N, >=T]): aggregation weights computed on a larger batch this one was cut from
+    (rl.zero_variance = skip).
     """
+    scorer = as_scorer(scorer, rl)
     mask = rollout.completion_mask()
     if weights is None:
         weights = aggregation_weights(mask, rl.aggregation, max_len=rl.max_new_tokens)
     weights = weights[:, : mask.shape[1]]
     beta = rl.beta if algorithm == "grpo" else 0.0
-    slices = rollout.group_slices(rl.micro_batch_size)
+    slices = rollout.output_slices(rl.micro_batch_size)
     old_logp = None
     if rl.mu > 1:  # the sampling policy's log-probs, once, before the first update
-        old_logp = grouped_logprobs_nograd(policy, rollout, rl.micro_batch_size, rl.temperature)
-    policy.train()
+        old_logp = scorer_logprobs_nograd(scorer, rollout, rl.micro_batch_size, rl.temperature)
+    scorer.train()
+    params = [p for p in scorer.parameters() if p.requires_grad]
     out = {"kl": 0.0, "clip_fraction": 0.0, "entropy": 0.0, "surrogate_loss": 0.0, "grad_norm": 0.0}
     n_tok = max(1, int(mask.sum()))
     # sampler-vs-trainer check: before the first update pi_theta is the policy that sampled (rft samples
@@ -289,7 +405,7 @@ def train_on_batch(policy, opt, rollout: GroupedRollout, advantages: torch.Tenso
         opt.zero_grad(set_to_none=True)
         total_loss = kl_sum = clip_sum = ent_sum = 0.0
         for sl in slices:
-            logp, ent, m = grouped_logprobs(policy, rollout, sl, rl.temperature, with_entropy=(it == 0))
+            logp, ent, m = score_outputs(scorer, rollout, sl, rl.temperature, with_entropy=(it == 0))
             T, dev = logp.shape[1], logp.device
             if it == 0 and check_gap:
                 gap = (logp.detach().float().cpu() - rollout.sampler_logprob_tensor(sl, T)).abs()[m.cpu()]
@@ -312,7 +428,7 @@ def train_on_batch(policy, opt, rollout: GroupedRollout, advantages: torch.Tenso
             clip_sum += st.clip_fraction * st.tokens
             if ent is not None:
                 ent_sum += float((ent * m).sum())
-        gn = torch.nn.utils.clip_grad_norm_(policy.parameters(), rl.max_grad_norm) if rl.max_grad_norm > 0 else torch.tensor(0.0)
+        gn = torch.nn.utils.clip_grad_norm_(params, rl.max_grad_norm if rl.max_grad_norm > 0 else float("inf"))
         opt.step()
         if it == 0:
             out.update(kl=kl_sum / n_tok, clip_fraction=clip_sum / n_tok, entropy=ent_sum / n_tok,
@@ -327,23 +443,30 @@ def train_on_batch(policy, opt, rollout: GroupedRollout, advantages: torch.Tenso
 # ----------------------------------------------------------------------------------------------
 
 
-def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | None = None, progress: bool = True) -> Path:
+def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | None = None, progress: bool = True,
+           gpu_memory_gb: float | None = None) -> Path:
     """Run the RL stage; returns `out_dir/final` (HF policy). See the module docstring.
 
     stop_after: stop (checkpointed, no final/) once this many global steps are done — used to test
     resume and to time-box; `resume=True` then continues exactly where it stopped.
+    gpu_memory_gb: check the memory plan against this budget (default: the CUDA device's, none on CPU).
     """
-    from seekmath.generate import make_engine
-    from seekmath.models import env_offline, load_model, load_tokenizer, save_pretrained
+    from seekmath.models import env_offline, load_tokenizer, pick_device, save_pretrained
+    from seekmath.rl.memory_plan import check_fits
+    from seekmath.rl.questions import load_rl_questions
+    from seekmath.rl.rewards import RuleReward
     from seekmath.runs import MetricsLogger, atomic_write_json, prepare_stage_dir, set_threads
-    from seekmath.tasks.synthetic import generate_problems
 
     rl = cfg.rl
     validate(rl)
+    compute_precision(cfg.model.dtype)
     env_offline()
     set_threads(rl.threads)
-    out = prepare_stage_dir(out_dir, cfg)
     model_path = Path(model_path)
+    device = pick_device(cfg.model.device)
+    check_fits(cfg, model_path, device, gpu_memory_gb)  # refuses with the plan table before anything heavy
+    problems, eval_set = load_rl_questions(cfg)  # a missing data source fails here, before the model loads
+    out = prepare_stage_dir(out_dir, cfg)
     total_steps = rl.iterations * rl.steps
 
     ckpt = _latest_checkpoint(out) if resume else None
@@ -356,26 +479,11 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
         shutil.rmtree(out / "checkpoints")
 
     tok = load_tokenizer(model_path)
-    policy = load_model(ckpt / "policy" if ckpt else model_path, cfg.model.dtype, cfg.model.device)
-    policy.config.use_cache = False
-    device = policy.device
-
-    # The reference (grpo with beta > 0) or the frozen initial sampler (rft): a frozen copy.
-    need_anchor = (rl.algorithm == "grpo" and rl.beta > 0) or rl.algorithm == "rft"
-    anchor = None
-    if need_anchor:
-        anchor = copy.deepcopy(policy)  # same construction on a fresh run and a resumed one (bit-exact resume)
-        if ckpt is not None and (ckpt / "ref.pt").is_file():
-            anchor.load_state_dict(torch.load(ckpt / "ref.pt", map_location=device))
-        anchor.requires_grad_(False).eval()
-
-    opt = torch.optim.AdamW(policy.parameters(), lr=rl.lr, weight_decay=rl.weight_decay)
-    warm = max(0, rl.warmup_steps)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) if warm else 1.0)
+    policy, scorer = build_policy(cfg, ckpt / "policy" if ckpt else model_path, device)
+    anchor, anchor_scorer = build_reference(cfg, model_path, ckpt, device)
+    opt, sched = build_optimizer([p for p in scorer.parameters() if p.requires_grad], rl)
     state = TrainState()
     if ckpt is not None:
-        import json
-
         o = torch.load(ckpt / "optimizer.pt", map_location=device, weights_only=False)
         opt.load_state_dict(o["optimizer"])
         sched.load_state_dict(o["scheduler"])
@@ -386,20 +494,23 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
         state = TrainState(step=s["step"], rm_rounds=s["rm_rounds"], history=s.get("history", {}))
         log.info("rl: resuming from %s (step %d)", ckpt, state.step)
 
-    n_train = rl.train_problems or cfg.tasks.num_train
-    problems = generate_problems(cfg.tasks, "train", n=n_train)
-    eval_set = generate_problems(cfg.tasks, "test", n=rl.eval_problems) if rl.eval_problems > 0 else []
-    rule = make_rule_reward(rl.rule_mode)
-    engine = make_engine(rl.engine, policy, tok, batch_size=rl.generation_batch_size)
-    sampler_engine = make_engine(rl.engine, anchor, tok, batch_size=rl.generation_batch_size) if rl.algorithm == "rft" else engine
+    rule = RuleReward(mode=rl.rule_mode)
+    longest_prompt = max(len(ids) for ids in tok([policy_prompt(p.question) for p in problems + eval_set])["input_ids"]) if rl.engine == "vllm" else 0
+    engine = build_engine(cfg, policy, tok, longest_prompt)
+    sampler_engine = build_engine(cfg, anchor, tok, longest_prompt) if rl.algorithm == "rft" else engine
 
     rm_source = None
     if rl.reward in ("orm", "prm"):
-        rm_source = RewardModelSource(cfg, tok, out, rule, model_path)
+        rm_source = RewardModelSource(cfg, tok, out, rule, model_path, device=str(device))
+        if ckpt is not None and (ckpt / "reward_model.json").is_file():
+            rm_source.load_state_dict(json.loads((ckpt / "reward_model.json").read_text()))
         if state.rm_rounds > 0:
-            rm_source.load_round(state.rm_rounds - 1, device=str(device))
+            rm_source.load_round(state.rm_rounds - 1)
         elif rl.reward_model:
-            rm_source.load(Path(rl.reward_model), device=str(device))
+            rm_source.load(Path(rl.reward_model))
+
+    def checkpoint():
+        save_checkpoint(out, state, policy, tok, anchor, opt, sched, rm_source)
 
     metrics = MetricsLogger(out, resume_from_step=state.step + 1 if ckpt is not None else None)  # rows are logged at the completed-step count
     from tqdm.auto import tqdm
@@ -415,7 +526,7 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
             log.info("rl: held-out greedy accuracy before RL: %.3f", acc)
         while state.step < total_steps:
             if stop_after is not None and state.step >= stop_after:
-                save_checkpoint(out, state, policy, tok, anchor, opt, sched)
+                checkpoint()
                 log.info("rl: stopped after step %d (checkpointed; resume with --resume)", state.step)
                 return out / "checkpoints"
             iteration, step_in_iter = divmod(state.step, rl.steps)
@@ -430,8 +541,8 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
                     rm_probs = [problems[i] for i in prompt_indices(len(problems), rl.rm_train_prompts, state.rm_rounds, rl.seed + 17)]
                     row.update(rm_source.train(engine, rm_probs, step_seed(rl.seed, state.rm_rounds, salt=3), state.rm_rounds))
                     state.rm_rounds += 1
-            row.update(grpo_step(state.step, policy, opt, sched, tok, problems, rule, rm_source, engine if rl.algorithm != "rft" else sampler_engine,
-                                 anchor if rl.algorithm == "grpo" else None, rl, device))
+            row.update(grpo_step(state.step, scorer, opt, sched, tok, problems, rule, rm_source, engine if rl.algorithm != "rft" else sampler_engine,
+                                 anchor_scorer if rl.algorithm == "grpo" else None, rl, device))
             if rl.algorithm != "rft":
                 engine.update_weights(policy)  # hf: no-op (live module); vllm: push the new policy weights
             state.step += 1
@@ -445,7 +556,7 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
             bar.update(1)
             bar.set_postfix(reward=f"{row['reward_mean']:.2f}", kl=f"{row.get('kl', 0):.3f}")
             if rl.save_every and state.step % rl.save_every == 0 and state.step < total_steps:
-                save_checkpoint(out, state, policy, tok, anchor, opt, sched)
+                checkpoint()
             if rl.time_budget_s and time.process_time() - cpu0 >= rl.time_budget_s and state.step < total_steps:
                 log.info("rl: CPU budget of %.0f s used after %d steps; finishing", rl.time_budget_s, state.step)
                 if eval_set:
@@ -471,7 +582,12 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
 
 
 def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, engine, ref_model, rl, device) -> dict:
-    """Sample -> reward -> advantages -> mu updates for global step `step`. Returns metrics."""
+    """Sample -> reward -> advantages -> mu updates for global step `step`. Returns metrics.
+
+    policy / ref_model: TokenScorers (maybe DDP/FSDP-wrapped) or bare HF models (scored in fp32).
+    With rl.vllm.sleep_mode the engine releases its GPU memory between the rollout and the update.
+    """
+    policy, ref_model = as_scorer(policy, rl), as_scorer(ref_model, rl)
     t0 = time.time()
     G = rl.group_size
     idx = prompt_indices(len(problems), rl.prompts_per_step, step, rl.seed)
@@ -522,11 +638,18 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
                                      [sampler_lp[i] for i in rows] if sampler_lp is not None else None)
             adv_values, weights = adv_values[rows], weights[rows]
     stats = {"kl": 0.0, "entropy": 0.0, "clip_fraction": 0.0, "grad_norm": 0.0, "surrogate_loss": 0.0}
-    if groups_trained:
-        ref_logp = None
-        if ref_model is not None and rl.beta > 0:  # one no-grad pass over the batch (whole groups per forward)
-            ref_logp = grouped_logprobs_nograd(ref_model, rollout, rl.micro_batch_size, rl.temperature)
-        stats = train_on_batch(policy, opt, rollout, adv_values, ref_logp=ref_logp, rl=rl, algorithm=rl.algorithm, weights=weights)
+    sleep = rl.engine == "vllm" and rl.vllm.sleep_mode and getattr(engine, "sleep", None) is not None
+    if sleep:
+        engine.sleep()
+    try:
+        if groups_trained:
+            ref_logp = None
+            if ref_model is not None and rl.beta > 0:  # one no-grad pass over the batch
+                ref_logp = scorer_logprobs_nograd(ref_model, rollout, rl.micro_batch_size, rl.temperature)
+            stats = train_on_batch(policy, opt, rollout, adv_values, ref_logp=ref_logp, rl=rl, algorithm=rl.algorithm, weights=weights)
+    finally:
+        if sleep:
+            engine.wake_up()
     sched.step()
     t_train = time.time()
 

@@ -164,6 +164,8 @@ BENCHMARKS: dict[str, tuple[str, Callable[[dict, int], Problem], tuple | None]] 
     "gsm8k_train": ("openai_grade-school-math/train.jsonl", _parse_gsm8k, ("openai/gsm8k", "main", "train")),
     "math500": ("openai_prm800k_math500/test.jsonl", _parse_math, ("HuggingFaceH4/MATH-500", None, "test")),
     "math": ("", _parse_math, ("EleutherAI/hendrycks_math", None, "test")),
+    # MATH's 7,500 training problems (Hendrycks et al.), the paper's RL questions with GSM8K's train split
+    "math_train": ("hendrycks_math/train.jsonl", _parse_math, ("DigitalLearningGmbH/MATH-lighteval", "default", "train")),
     "ocw": ("deepseek-ai_DeepSeek-Math/ocw/test.jsonl", _parse_minerva, None),
     "sat": ("deepseek-ai_DeepSeek-Math/sat/test.jsonl", _parse_choice("sat"), None),
     "mmlu_stem": ("deepseek-ai_DeepSeek-Math/mmlu_stem/test.jsonl", _parse_choice("mmlu_stem"), None),
