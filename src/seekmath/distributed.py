@@ -41,6 +41,13 @@ class Dist:
             torch.distributed.init_process_group(backend=self.backend)
             self.initialised_here = True
 
+    @classmethod
+    def one_process(cls, device: str = "cpu") -> "Dist":
+        """A single process whatever the environment says (callers that run one process's work)."""
+        d = cls.__new__(cls)
+        d.world, d.rank, d.local_rank, d.device, d.initialised_here = 1, 0, 0, torch.device(device), False
+        return d
+
     @property
     def backend(self) -> str:
         return "nccl" if self.device.type == "cuda" else "gloo"
@@ -71,6 +78,14 @@ class Dist:
     def sum(self, value: float) -> float:
         return float(self.all_reduce([value])[0])
 
+    def gather(self, obj) -> list:
+        """[rank 0's obj, rank 1's obj, ...] on every process."""
+        if self.world == 1:
+            return [obj]
+        out = [None] * self.world
+        torch.distributed.all_gather_object(out, obj)
+        return out
+
     def broadcast_object(self, obj):
         """Rank 0's `obj` on every process."""
         if self.world == 1:
@@ -96,8 +111,8 @@ def is_fsdp(model) -> bool:
 
 
 def decoder_layers(model) -> list[torch.nn.Module]:
-    """The transformer blocks (one FSDP2 unit each): the classes the HF model lists as `_no_split_modules`."""
-    names = set(getattr(model, "_no_split_modules", None) or [])
+    """The transformer blocks (one FSDP2 unit each): the classes the HF model(s) inside list as `_no_split_modules`."""
+    names = {n for m in model.modules() for n in (getattr(m, "_no_split_modules", None) or [])}
     layers = [m for m in model.modules() if type(m).__name__ in names]
     if not layers:
         raise ValueError(f"{type(model).__name__}: no decoder layers found to shard (its _no_split_modules is {sorted(names)})")

@@ -83,6 +83,8 @@ def validate(rl) -> None:
     if rl.reference == "none" and needs_anchor(rl):
         what = "rl.algorithm=rft samples from the frozen initial policy" if rl.algorithm == "rft" else f"rl.beta={rl.beta} needs pi_ref"
         raise ValueError(f"rl.reference=none: {what}; use same_device or cpu (or rl.beta=0)")
+    if rl.distributed not in ("ddp", "fsdp"):
+        raise ValueError(f"rl.distributed: unknown {rl.distributed!r}; expected ddp or fsdp")
     if rl.logprob_chunk_tokens < 0:
         raise ValueError(f"rl.logprob_chunk_tokens must be >= 0, got {rl.logprob_chunk_tokens}")
     if not 0 < rl.vllm.gpu_memory_utilization <= 1:
@@ -244,25 +246,36 @@ def _latest_checkpoint(out: Path) -> Path | None:
     return steps[-1][1] if steps else None
 
 
-def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched, rm_source=None) -> Path:
+def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched, rm_source=None, dist=None, sharded=None) -> Path:
     """Everything a resume needs, in one atomic folder: fp32 policy, reference, optimiser, scheduler, RNG,
-    the loop state and (iterative RL) the RM replay buffer."""
-    from seekmath.runs import atomic_dir, atomic_write_json
+    the loop state and (iterative RL) the RM replay buffer.
 
+    Several processes: every process calls this; rank 0 writes the (full) policy and the rest. With
+    FSDP2 (`sharded` = the wrapped scorer) the optimizer is sharded: every process writes its shards
+    of it and of the model with torch.distributed.checkpoint (`dcp/`)."""
+    from seekmath.distributed import Dist, save_sharded, shared_atomic_dir
+    from seekmath.runs import atomic_write_json
+
+    dist = dist or Dist.one_process()
     target = out / "checkpoints" / f"step-{state.step:06d}"
-    with atomic_dir(target) as tmp:
-        policy.save_pretrained(tmp / "policy", safe_serialization=True)
-        tok.save_pretrained(tmp / "policy")
-        if ref is not None:
-            torch.save(ref.state_dict(), tmp / "ref.pt")
-        torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp / "optimizer.pt")
-        torch.save({"torch": torch.get_rng_state(), "python": random.getstate()}, tmp / "rng.pt")
-        if rm_source is not None:
-            atomic_write_json(tmp / "reward_model.json", rm_source.state_dict())
-        atomic_write_json(tmp / "state.json", state.as_dict())
-    for old in (out / "checkpoints").glob("step-*"):  # keep the newest only
-        if old != target:
-            shutil.rmtree(old, ignore_errors=True)
+    with shared_atomic_dir(target, dist) as tmp:
+        if sharded is not None:
+            save_sharded(tmp / "dcp", sharded, opt)
+        if dist.main:
+            policy.save_pretrained(tmp / "policy", safe_serialization=True)
+            tok.save_pretrained(tmp / "policy")
+            if ref is not None:
+                torch.save(ref.state_dict(), tmp / "ref.pt")
+            torch.save({"optimizer": opt.state_dict() if sharded is None else None, "scheduler": sched.state_dict()}, tmp / "optimizer.pt")
+            torch.save({"torch": torch.get_rng_state(), "python": random.getstate()}, tmp / "rng.pt")
+            if rm_source is not None:
+                atomic_write_json(tmp / "reward_model.json", rm_source.state_dict())
+            atomic_write_json(tmp / "state.json", state.as_dict())
+    if dist.main:
+        for old in (out / "checkpoints").glob("step-*"):  # keep the newest only
+            if old != target:
+                shutil.rmtree(old, ignore_errors=True)
+    dist.barrier()
     return target
 
 
@@ -373,7 +386,7 @@ def greedy_accuracy(engine, problems, rule, max_new_tokens: int) -> float:
 
 
 def train_on_batch(scorer, opt, rollout: GroupedRollout, advantages: torch.Tensor, *, ref_logp, rl, algorithm: str = "grpo",
-                   weights: torch.Tensor | None = None) -> dict:
+                   weights: torch.Tensor | None = None, dist=None, local_scorer=None) -> dict:
     """mu optimiser steps of eq. 3 on one sampled batch; returns diagnostics.
 
     ``scorer``: the policy's TokenScorer (maybe DDP/FSDP-wrapped; a bare HF model is scored in fp32).
@@ -381,22 +394,32 @@ def train_on_batch(scorer, opt, rollout: GroupedRollout, advantages: torch.Tenso
     Micro-batches are `rl.micro_batch_size` consecutive outputs (a group may be split); the aggregation
     weights come from the whole batch, so the update does not depend on the micro-batch size (tested).
     ``weights`` ([N, >=T]): aggregation weights computed on a larger batch this one was cut from
-    (rl.zero_variance = skip).
+    (rl.zero_variance = skip, or the whole batch when this process holds a share of it).
+    ``dist`` (seekmath.distributed.Dist): several processes, each holding a share of the batch; the
+    scorer is then DDP/FSDP2-wrapped, losses are scaled by the world size (the wrappers average), the
+    gradient is reduced once per optimiser step and the diagnostics are summed over processes.
+    ``local_scorer``: the same weights without collectives (FSDP2: the rollout copy) for no-grad passes.
     """
+    from seekmath.distributed import Dist, clip_grad_norm, gradient_sync
+    from seekmath.rl.distributed import batch_totals, idle_micro_batch
+
+    dist = dist or Dist.one_process()
     scorer = as_scorer(scorer, rl)
     mask = rollout.completion_mask()
     if weights is None:
-        weights = aggregation_weights(mask, rl.aggregation, max_len=rl.max_new_tokens)
+        totals = batch_totals(mask, dist) if dist.world > 1 else None
+        weights = aggregation_weights(mask, rl.aggregation, max_len=rl.max_new_tokens, totals=totals)
     weights = weights[:, : mask.shape[1]]
     beta = rl.beta if algorithm == "grpo" else 0.0
     slices = rollout.output_slices(rl.micro_batch_size)
+    # every process runs as many forwards as the busiest one (FSDP2 gathers weights inside each)
+    n_passes = int(dist.all_reduce([len(slices)], op="max")[0]) if dist.world > 1 else len(slices)
     old_logp = None
     if rl.mu > 1:  # the sampling policy's log-probs, once, before the first update
-        old_logp = scorer_logprobs_nograd(scorer, rollout, rl.micro_batch_size, rl.temperature)
+        old_logp = scorer_logprobs_nograd(local_scorer or scorer, rollout, rl.micro_batch_size, rl.temperature)
     scorer.train()
-    params = [p for p in scorer.parameters() if p.requires_grad]
     out = {"kl": 0.0, "clip_fraction": 0.0, "entropy": 0.0, "surrogate_loss": 0.0, "grad_norm": 0.0}
-    n_tok = max(1, int(mask.sum()))
+    n_tok = max(1, int(dist.sum(float(mask.sum()))))
     # sampler-vs-trainer check: before the first update pi_theta is the policy that sampled (rft samples
     # from the frozen initial policy instead, so there is nothing to compare)
     check_gap = rollout.sampler_logprobs is not None and algorithm != "rft"
@@ -404,31 +427,41 @@ def train_on_batch(scorer, opt, rollout: GroupedRollout, advantages: torch.Tenso
     for it in range(rl.mu):
         opt.zero_grad(set_to_none=True)
         total_loss = kl_sum = clip_sum = ent_sum = 0.0
-        for sl in slices:
-            logp, ent, m = score_outputs(scorer, rollout, sl, rl.temperature, with_entropy=(it == 0))
-            T, dev = logp.shape[1], logp.device
+        for k in range(n_passes):
+            with gradient_sync(scorer, enabled=k == n_passes - 1):  # one gradient reduction per optimiser step
+                if k >= len(slices):
+                    idle_micro_batch(scorer, rollout.pad_id)
+                    continue
+                sl = slices[k]
+                logp, ent, m = score_outputs(scorer, rollout, sl, rl.temperature, with_entropy=(it == 0))
+                T, dev = logp.shape[1], logp.device
+                if it == 0 and check_gap:
+                    gap = (logp.detach().float().cpu() - rollout.sampler_logprob_tensor(sl, T)).abs()[m.cpu()]
+                    if gap.numel():
+                        gap_sum += float(gap.sum())
+                        gap_max = max(gap_max, float(gap.max()))
+                adv = advantages[sl]
+                if adv.dim() == 2:
+                    adv = adv[:, :T]
+                if old_logp is None or algorithm == "rft":
+                    old = logp.detach()  # mu = 1: pi_old = pi_theta (no recomputation); rft: plain grad log pi
+                else:
+                    old = old_logp[sl, :T].to(dev)
+                ref = ref_logp[sl, :T].to(dev) if ref_logp is not None else None
+                loss, st = grpo_loss(logp, old, ref, adv.to(dev), m, clip_eps=rl.clip_eps, beta=beta,
+                                     aggregation=rl.aggregation, max_len=rl.max_new_tokens, weights=weights[sl, :T].to(dev))
+                (loss * dist.world).backward()  # DDP/FSDP2 average over processes; the weights already sum to the batch's
+                total_loss += float(loss.detach())
+                kl_sum += st.kl_mean * st.tokens
+                clip_sum += st.clip_fraction * st.tokens
+                if ent is not None:
+                    ent_sum += float((ent * m).sum())
+        if dist.world > 1:  # the whole batch's diagnostics
+            total_loss, kl_sum, clip_sum, ent_sum = dist.all_reduce([total_loss, kl_sum, clip_sum, ent_sum]).tolist()
             if it == 0 and check_gap:
-                gap = (logp.detach().float().cpu() - rollout.sampler_logprob_tensor(sl, T)).abs()[m.cpu()]
-                if gap.numel():
-                    gap_sum += float(gap.sum())
-                    gap_max = max(gap_max, float(gap.max()))
-            adv = advantages[sl]
-            if adv.dim() == 2:
-                adv = adv[:, :T]
-            if old_logp is None or algorithm == "rft":
-                old = logp.detach()  # mu = 1: pi_old = pi_theta (no recomputation); rft: plain grad log pi
-            else:
-                old = old_logp[sl, :T].to(dev)
-            ref = ref_logp[sl, :T].to(dev) if ref_logp is not None else None
-            loss, st = grpo_loss(logp, old, ref, adv.to(dev), m, clip_eps=rl.clip_eps, beta=beta,
-                                 aggregation=rl.aggregation, max_len=rl.max_new_tokens, weights=weights[sl, :T].to(dev))
-            loss.backward()
-            total_loss += float(loss.detach())
-            kl_sum += st.kl_mean * st.tokens
-            clip_sum += st.clip_fraction * st.tokens
-            if ent is not None:
-                ent_sum += float((ent * m).sum())
-        gn = torch.nn.utils.clip_grad_norm_(params, rl.max_grad_norm if rl.max_grad_norm > 0 else float("inf"))
+                gap_sum = float(dist.all_reduce([gap_sum])[0])
+                gap_max = float(dist.all_reduce([gap_max], op="max")[0])
+        gn = clip_grad_norm(scorer, rl.max_grad_norm)  # pre-clip norm of every parameter (listed after the backward)
         opt.step()
         if it == 0:
             out.update(kl=kl_sum / n_tok, clip_fraction=clip_sum / n_tok, entropy=ent_sum / n_tok,
@@ -450,8 +483,36 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
     stop_after: stop (checkpointed, no final/) once this many global steps are done — used to test
     resume and to time-box; `resume=True` then continues exactly where it stopped.
     gpu_memory_gb: check the memory plan against this budget (default: the CUDA device's, none on CPU).
+
+    Under torchrun (WORLD_SIZE > 1) every process runs this: the policy's scorer is wrapped with
+    rl.distributed (ddp | fsdp, seekmath.distributed.wrap_distributed, the trainer's wrapping) and
+    each process samples and trains its share of the groups (seekmath.rl.distributed); rank 0
+    writes the metrics, checkpoints and final/.
     """
+    from seekmath.distributed import Dist
+
+    dist = Dist(cfg.model.device)
+    try:
+        return _run_rl(cfg, model_path, out_dir, dist, resume=resume, stop_after=stop_after, progress=progress,
+                       gpu_memory_gb=gpu_memory_gb)
+    finally:
+        dist.close()
+
+
+class _NoMetrics:
+    """What ranks other than 0 log to."""
+
+    def log(self, *args, **kwargs) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu_memory_gb) -> Path:
+    from seekmath.distributed import full_model_state, load_sharded, wrap_distributed
     from seekmath.models import env_offline, load_tokenizer, pick_device, save_pretrained
+    from seekmath.rl.distributed import generation_unit, rank_groups
     from seekmath.rl.memory_plan import check_fits
     from seekmath.rl.questions import load_rl_questions
     from seekmath.rl.rewards import RuleReward
@@ -463,10 +524,20 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
     env_offline()
     set_threads(rl.threads)
     model_path = Path(model_path)
-    device = pick_device(cfg.model.device)
+    device = dist.device if dist.world > 1 else pick_device(cfg.model.device)
+    if dist.world > 1:
+        if rl.reward != "rule" and (not rl.reward_model or rl.iterations > 1):
+            raise ValueError(f"rl.reward={rl.reward}: reward-model training runs on one process; under torchrun use rl.reward=rule "
+                             "or a trained rl.reward_model with rl.iterations=1")
+        per_rank = rank_groups(rl.prompts_per_step, dist.world, dist.rank)
+        unit = generation_unit(rl.group_size, rl.generation_batch_size)
+        if len(per_rank) % unit and dist.main:
+            log.warning("rl: %d groups per process is not a multiple of the %d groups generated per call: the samples "
+                        "differ from a one-process run's (same distribution)", len(per_rank), unit)
     check_fits(cfg, model_path, device, gpu_memory_gb)  # refuses with the plan table before anything heavy
     problems, eval_set = load_rl_questions(cfg)  # a missing data source fails here, before the model loads
-    out = prepare_stage_dir(out_dir, cfg)
+    out = prepare_stage_dir(out_dir, cfg) if dist.main else Path(out_dir)
+    dist.barrier()
     total_steps = rl.iterations * rl.steps
 
     ckpt = _latest_checkpoint(out) if resume else None
@@ -475,17 +546,29 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
             log.info("rl: %s/final exists; nothing to resume", out)
             return out / "final"
         log.info("rl: no checkpoint in %s; starting fresh", out)
-    if not resume and (out / "checkpoints").exists():
+    if not resume and (out / "checkpoints").exists() and dist.main:
         shutil.rmtree(out / "checkpoints")
+    dist.barrier()
 
     tok = load_tokenizer(model_path)
     policy, scorer = build_policy(cfg, ckpt / "policy" if ckpt else model_path, device)
+    # local_policy/local_scorer: the full current weights this process can run alone (no collectives):
+    # the rollout engine's model, the no-grad passes, the reference reset and the saved policy
+    local_policy, local_scorer, fsdp = policy, scorer, False
+    if dist.world > 1 or torch.distributed.is_initialized():
+        scorer, fsdp = wrap_distributed(scorer, rl.distributed, dist, precision=compute_precision(cfg.model.dtype))
+        if fsdp:  # the policy is sharded in place: a full copy, re-synced after every update
+            local_policy, local_scorer = build_policy(cfg, ckpt / "policy" if ckpt else model_path, device)
+            local_policy.requires_grad_(False)
     anchor, anchor_scorer = build_reference(cfg, model_path, ckpt, device)
     opt, sched = build_optimizer([p for p in scorer.parameters() if p.requires_grad], rl)
     state = TrainState()
     if ckpt is not None:
         o = torch.load(ckpt / "optimizer.pt", map_location=device, weights_only=False)
-        opt.load_state_dict(o["optimizer"])
+        if o["optimizer"] is None:  # FSDP2: optimizer shards
+            load_sharded(ckpt / "dcp", scorer, opt)
+        else:
+            opt.load_state_dict(o["optimizer"])
         sched.load_state_dict(o["scheduler"])
         r = torch.load(ckpt / "rng.pt", weights_only=False)
         torch.set_rng_state(r["torch"])
@@ -496,7 +579,7 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
 
     rule = RuleReward(mode=rl.rule_mode)
     longest_prompt = max(len(ids) for ids in tok([policy_prompt(p.question) for p in problems + eval_set])["input_ids"]) if rl.engine == "vllm" else 0
-    engine = build_engine(cfg, policy, tok, longest_prompt)
+    engine = build_engine(cfg, local_policy, tok, longest_prompt)
     sampler_engine = build_engine(cfg, anchor, tok, longest_prompt) if rl.algorithm == "rft" else engine
 
     rm_source = None
@@ -510,17 +593,26 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
             rm_source.load(Path(rl.reward_model))
 
     def checkpoint():
-        save_checkpoint(out, state, policy, tok, anchor, opt, sched, rm_source)
+        save_checkpoint(out, state, local_policy, tok, anchor, opt, sched, rm_source, dist=dist, sharded=scorer if fsdp else None)
 
-    metrics = MetricsLogger(out, resume_from_step=state.step + 1 if ckpt is not None else None)  # rows are logged at the completed-step count
+    def evaluate() -> float:  # greedy accuracy; each process decodes a share of the problems
+        if dist.world == 1:
+            return greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens)
+        share = eval_set[dist.rank :: dist.world]
+        hits = greedy_accuracy(engine, share, rule, rl.max_new_tokens) * len(share) if share else 0.0
+        return dist.sum(hits) / len(eval_set)
+
+    # rows are logged at the completed-step count
+    metrics = MetricsLogger(out, resume_from_step=state.step + 1 if ckpt is not None else None) if dist.main else _NoMetrics()
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total_steps, initial=state.step, desc=f"rl {rl.algorithm}/{rl.reward}", unit="step", disable=not progress)
+    bar = tqdm(total=total_steps, initial=state.step, desc=f"rl {rl.algorithm}/{rl.reward}", unit="step",
+               disable=not progress or not dist.main)
     t_run = time.time()
     cpu0 = time.process_time()
     try:
         if state.step == 0 and "0" not in state.history and eval_set:
-            acc = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens)
+            acc = evaluate()
             state.history["0"] = acc
             metrics.log(0, eval_greedy_acc=acc)
             log.info("rl: held-out greedy accuracy before RL: %.3f", acc)
@@ -535,43 +627,53 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
                 # Algorithm 1: pi_ref <- pi_theta at the start of every outer iteration
                 # (idempotent, so a resume landing on an iteration boundary does the same)
                 if anchor is not None and rl.algorithm == "grpo":
-                    anchor.load_state_dict(policy.state_dict())
+                    anchor.load_state_dict(local_policy.state_dict())
                 # reward model: initial training (iteration 0, none given) / continual training (later iterations)
                 if rm_source is not None and state.rm_rounds <= iteration and (iteration > 0 or not rm_source.ready()):
                     rm_probs = [problems[i] for i in prompt_indices(len(problems), rl.rm_train_prompts, state.rm_rounds, rl.seed + 17)]
                     row.update(rm_source.train(engine, rm_probs, step_seed(rl.seed, state.rm_rounds, salt=3), state.rm_rounds))
                     state.rm_rounds += 1
             row.update(grpo_step(state.step, scorer, opt, sched, tok, problems, rule, rm_source, engine if rl.algorithm != "rft" else sampler_engine,
-                                 anchor_scorer if rl.algorithm == "grpo" else None, rl, device))
+                                 anchor_scorer if rl.algorithm == "grpo" else None, rl, device, dist=dist, local_scorer=local_scorer))
+            if fsdp:  # gather the updated shards into the full copy
+                local_scorer.load_state_dict(full_model_state(scorer, fsdp))
             if rl.algorithm != "rft":
-                engine.update_weights(policy)  # hf: no-op (live module); vllm: push the new policy weights
+                engine.update_weights(local_policy)  # hf: no-op (live module); vllm: push the new policy weights
             state.step += 1
             if rl.eval_every and state.step % rl.eval_every == 0 and state.step < total_steps and eval_set:
-                row["eval_greedy_acc"] = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens)
+                row["eval_greedy_acc"] = evaluate()
                 state.history[str(state.step)] = row["eval_greedy_acc"]
             if state.step == total_steps and eval_set:
-                row["eval_greedy_acc"] = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens)
+                row["eval_greedy_acc"] = evaluate()
                 state.history[str(state.step)] = row["eval_greedy_acc"]
             metrics.log(state.step, **row)
             bar.update(1)
             bar.set_postfix(reward=f"{row['reward_mean']:.2f}", kl=f"{row.get('kl', 0):.3f}")
             if rl.save_every and state.step % rl.save_every == 0 and state.step < total_steps:
                 checkpoint()
-            if rl.time_budget_s and time.process_time() - cpu0 >= rl.time_budget_s and state.step < total_steps:
+            spent = rl.time_budget_s and time.process_time() - cpu0 >= rl.time_budget_s
+            if spent and dist.world > 1:  # every process stops at the same step
+                spent = bool(dist.all_reduce([float(spent)], op="max")[0])
+            if spent and state.step < total_steps:
                 log.info("rl: CPU budget of %.0f s used after %d steps; finishing", rl.time_budget_s, state.step)
                 if eval_set:
-                    acc = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens)
+                    acc = evaluate()
                     state.history[str(state.step)] = acc
                     metrics.log(state.step, eval_greedy_acc=acc)
                 break
-        final = save_pretrained(policy, tok, out / "final")
-        atomic_write_json(out / "summary.json", {"steps": state.step, "eval_greedy_acc": state.history,
-                                                 "seconds": round(time.time() - t_run, 1), "cpu_seconds": round(time.process_time() - cpu0, 1),
-                                                 "algorithm": rl.algorithm, "reward": rl.reward})
-        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+        final = out / "final"
+        if dist.main:
+            save_pretrained(local_policy, tok, final)
+            atomic_write_json(out / "summary.json", {"steps": state.step, "eval_greedy_acc": state.history, "processes": dist.world,
+                                                     "seconds": round(time.time() - t_run, 1), "cpu_seconds": round(time.process_time() - cpu0, 1),
+                                                     "algorithm": rl.algorithm, "reward": rl.reward})
+            shutil.rmtree(out / "checkpoints", ignore_errors=True)
+        dist.barrier()
     finally:
         bar.close()
         metrics.close()
+    if not dist.main:
+        return final
     try:
         from seekmath.rl.plots import plot_metrics
 
@@ -581,20 +683,30 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
     return final
 
 
-def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, engine, ref_model, rl, device) -> dict:
+def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, engine, ref_model, rl, device, dist=None,
+              local_scorer=None) -> dict:
     """Sample -> reward -> advantages -> mu updates for global step `step`. Returns metrics.
 
     policy / ref_model: TokenScorers (maybe DDP/FSDP-wrapped) or bare HF models (scored in fp32).
     With rl.vllm.sleep_mode the engine releases its GPU memory between the rollout and the update.
+    dist: several processes (seekmath.rl.distributed): this one samples, rewards and trains its share
+    of the groups; the loss uses the whole batch's denominators and the metrics are the whole batch's.
     """
+    from seekmath.distributed import Dist
+    from seekmath.rl.distributed import batch_totals, call_seed, generation_calls, generation_unit, rank_groups
+
+    dist = dist or Dist.one_process()
     policy, ref_model = as_scorer(policy, rl), as_scorer(ref_model, rl)
     t0 = time.time()
     G = rl.group_size
     idx = prompt_indices(len(problems), rl.prompts_per_step, step, rl.seed)
-    batch_problems = [problems[i] for i in idx]
+    mine = rank_groups(len(idx), dist.world, dist.rank)
+    batch_problems = [problems[idx[u]] for u in mine]
     prompts = [policy_prompt(p.question) for p in batch_problems]
-    outs = engine.generate(prompts, n=G, temperature=rl.temperature, top_p=rl.top_p, max_new_tokens=rl.max_new_tokens,
-                           seed=step_seed(rl.seed, step))
+    outs = []  # generation calls of whole groups, seeded by their first group: the same samples on any number of processes
+    for call in generation_calls(mine, generation_unit(G, rl.generation_batch_size)):
+        outs += engine.generate(prompts[call.start - mine.start : call.stop - mine.start], n=G, temperature=rl.temperature,
+                                top_p=rl.top_p, max_new_tokens=rl.max_new_tokens, seed=call_seed(step_seed(rl.seed, step), call.start))
     flat = [c for group in outs for c in group]
     texts = [c.text for c in flat]
     golds = [p.answer for p in batch_problems for _ in range(G)]
@@ -625,12 +737,16 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
     rollout = GroupedRollout([group[0].prompt_ids for group in outs], [c.token_ids for c in flat],
                              [u for u in range(len(outs)) for _ in range(G)], tok.pad_token_id, sampler_lp)
     weights = None
+    if dist.world > 1:  # this process's rows, the whole batch's denominators
+        mask = rollout.completion_mask()
+        weights = aggregation_weights(mask, rl.aggregation, max_len=rl.max_new_tokens, totals=batch_totals(mask, dist))
     groups_trained = len(outs)
     if rl.zero_variance == "skip":  # leave groups without policy-gradient signal out of every pass
         keep = informative_groups(adv_values, G).tolist()
         groups_trained = sum(keep)
         if groups_trained < len(outs):
-            weights = aggregation_weights(rollout.completion_mask(), rl.aggregation, max_len=rl.max_new_tokens)  # whole-batch denominators
+            if weights is None:
+                weights = aggregation_weights(rollout.completion_mask(), rl.aggregation, max_len=rl.max_new_tokens)  # whole-batch denominators
             rows = [i for i in range(len(flat)) if keep[i // G]]
             kept = [u for u in range(len(outs)) if keep[u]]
             rollout = GroupedRollout([rollout.prompts[u] for u in kept], [rollout.completions[i] for i in rows],
@@ -641,12 +757,14 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
     sleep = rl.engine == "vllm" and rl.vllm.sleep_mode and getattr(engine, "sleep", None) is not None
     if sleep:
         engine.sleep()
+    groups_trained = int(dist.sum(groups_trained))  # a process whose groups were all skipped still joins the update
     try:
         if groups_trained:
             ref_logp = None
             if ref_model is not None and rl.beta > 0:  # one no-grad pass over the batch
                 ref_logp = scorer_logprobs_nograd(ref_model, rollout, rl.micro_batch_size, rl.temperature)
-            stats = train_on_batch(policy, opt, rollout, adv_values, ref_logp=ref_logp, rl=rl, algorithm=rl.algorithm, weights=weights)
+            stats = train_on_batch(policy, opt, rollout, adv_values, ref_logp=ref_logp, rl=rl, algorithm=rl.algorithm, weights=weights,
+                                   dist=dist, local_scorer=local_scorer)
     finally:
         if sleep:
             engine.wake_up()
@@ -654,6 +772,11 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
     t_train = time.time()
 
     lengths = torch.tensor([len(c.token_ids) for c in flat], dtype=torch.float32)
+    truncated = torch.tensor([float(c.finish_reason == "length") for c in flat])
+    if dist.world > 1:  # the whole batch's metrics, exactly as one process computes them
+        rewards, correct, lengths, truncated = (torch.cat(part) for part in zip(*dist.gather((rewards.float(), correct, lengths, truncated))))
+        if zero_var is not None:
+            zero_var = dist.sum(zero_var * len(outs)) / len(idx)
     per_group = correct.view(-1, G)
     gap = stats.get("logprob_gap_mean")
     if gap is not None and gap > LOGPROB_GAP_WARN:
@@ -667,10 +790,10 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
         "kl": stats["kl"],
         "entropy": stats["entropy"],
         "response_length": float(lengths.mean()),
-        "truncated": float(sum(c.finish_reason == "length" for c in flat) / len(flat)),
+        "truncated": float(truncated.mean()),
         "clip_fraction": stats["clip_fraction"],
         "zero_variance_groups": zero_var,
-        "groups_trained": groups_trained / len(outs),  # < 1 only with rl.zero_variance = skip (KL/entropy then over those groups)
+        "groups_trained": groups_trained / len(idx),  # < 1 only with rl.zero_variance = skip (KL/entropy then over those groups)
         "grad_norm": stats["grad_norm"],
         # |log pi_trainer - log pi_sampler| per sampled token before the update: ~1e-5 is float noise,
         # a large gap means the rollouts came from other weights (a stale vLLM copy) or other numerics

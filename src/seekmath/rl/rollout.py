@@ -274,7 +274,12 @@ class TokenScorer(torch.nn.Module):
         return next(self.policy.parameters()).device
 
     def shares_prompts(self) -> bool:
-        """Prompt-once-per-group needs the KV cache, which HF's gradient checkpointing drops in training."""
+        """Prompt-once-per-group needs the KV cache, which HF's gradient checkpointing drops in training.
+        Under FSDP2 a forward must call each layer once (two calls desynchronise its all-gathers across ranks)."""
+        from seekmath.distributed import is_fsdp
+
+        if is_fsdp(self):
+            return False
         return not (getattr(self.policy, "is_gradient_checkpointing", False) and self.training and torch.is_grad_enabled())
 
     def forward(self, c_ids, c_mask, temperature: float = 1.0, with_entropy: bool = False, **inputs):

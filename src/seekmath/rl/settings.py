@@ -58,6 +58,8 @@ class RLConfig:
     logprob_chunk_tokens: int = 1024  # LM head + log-softmax over this many tokens at a time (0 = a micro-batch at once)
     gradient_checkpointing: bool = False  # recompute each decoder layer in the backward pass
     reference: str = "same_device"  # where pi_ref lives: same_device | cpu | none (only when beta = 0)
+    # under torchrun: fsdp (FSDP2, sharded weights/grads/optimizer + a full rollout copy) | ddp (replicas)
+    distributed: str = "fsdp"
     vllm: VLLMConfig = field(default_factory=VLLMConfig)
     generation_batch_size: int = 64  # rows per generation batch
     engine: str = "hf"  # generation engine: hf | vllm
