@@ -1,23 +1,24 @@
-"""Run by test_rl_distributed.py under `torchrun --nproc-per-node 2`: the same RL run with DDP, then
-with FSDP2, in one launch (process start-up dominates on CPU). argv: MODEL_DIR OUT_DIR OVERRIDES..."""
+"""Run by test_rl_distributed.py under `torchrun --nproc-per-node 2`: `seekmath rl` (the CLI that
+`torchrun -m seekmath rl` runs) with DDP, with FSDP2, and with FSDP2 stopped after step 1 and resumed,
+in one launch (process start-up dominates on CPU). argv: MODEL_DIR OUT_DIR OVERRIDES..."""
 
 import sys
-from pathlib import Path
 
 import torch
 
-from seekmath.config import load_config
-from seekmath.rl.grpo import run_rl
+from seekmath.cli import main
 
 
-def main() -> None:
-    model_dir, out, overrides = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:]
-    torch.set_num_threads(1)
-    torch.distributed.init_process_group("gloo")
-    for mode in ("ddp", "fsdp"):
-        run_rl(load_config("smoke", [*overrides, f"rl.distributed={mode}"]), model_dir, out / mode, progress=False)
-    torch.distributed.destroy_process_group()
+def run(*args: str) -> None:
+    rc = main(["rl", "--config", "smoke", "--model", sys.argv[1], *args, *sys.argv[3:]])
+    if rc != 0:
+        raise SystemExit(f"seekmath rl {args} exited with {rc}")
 
 
 if __name__ == "__main__":
-    main()
+    torch.set_num_threads(1)
+    out = sys.argv[2]
+    run("--out", f"{out}/ddp", "rl.distributed=ddp")
+    run("--out", f"{out}/fsdp", "rl.distributed=fsdp")
+    run("--out", f"{out}/fsdp-resume", "--stop-after", "1", "rl.distributed=fsdp")
+    run("--out", f"{out}/fsdp-resume", "--resume", "rl.distributed=fsdp")

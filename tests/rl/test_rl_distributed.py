@@ -19,10 +19,11 @@ from seekmath.rl.losses import aggregation_weights
 
 REPO = Path(__file__).resolve().parents[2]
 # beta > 0 (the KL term is in the gradient); 4 questions x G 4, 2 groups per generation call (1 call per
-# process on 2 processes); micro-batches of 3 outputs cut groups; lr large enough to move the weights
+# process on 2 processes); micro-batches of 3 outputs cut groups; mu 2 (pi_old from a no-grad pass, the
+# ratio and its clipping); lr large enough to move the weights
 OVERRIDES = ["rl.threads=1", "rl.steps=3", "rl.prompts_per_step=4", "rl.group_size=4", "rl.generation_batch_size=8",
              "rl.max_new_tokens=12", "rl.micro_batch_size=3", "rl.lr=0.001", "rl.beta=0.04", "rl.eval_problems=0",
-             "rl.save_every=0", "rl.reward=orm", "rl.logprob_chunk_tokens=16"]
+             "rl.save_every=0", "rl.reward=orm", "rl.logprob_chunk_tokens=16", "rl.mu=2"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -157,7 +158,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow  # one torchrun launch (2 processes, DDP then FSDP2) + one process: ~1-2 min on the shared 2-core CPU
+@pytest.mark.slow  # one torchrun launch (2 processes: DDP, FSDP2, FSDP2 stop + resume) + one process: ~2-3 min on the shared 2-core CPU
 def test_rl_two_processes_equal_one(tmp_path, tiny_model_dir, reward_model_dir):
     over = [*OVERRIDES, f"rl.reward_model={reward_model_dir}"]
     env = dict(os.environ, SEEKMATH_NO_PROGRESS="1", PYTHONPATH=str(REPO / "src"), OMP_NUM_THREADS="1")
@@ -173,3 +174,7 @@ def test_rl_two_processes_equal_one(tmp_path, tiny_model_dir, reward_model_dir):
     assert_same_rl(tmp_path / "ddp", tmp_path / "one")
     assert_same_rl(tmp_path / "fsdp", tmp_path / "one")
     assert json.loads((tmp_path / "fsdp" / "summary.json").read_text())["processes"] == 2
+    # stopped after step 1 (full policy + optimizer shards written by both processes), resumed: bit-identical
+    a, b = _weights(tmp_path / "fsdp-resume"), _weights(tmp_path / "fsdp")
+    assert all(torch.equal(a[k], b[k]) for k in b)
+    assert [r["grad_norm"] for r in _steps(tmp_path / "fsdp-resume")] == [r["grad_norm"] for r in _steps(tmp_path / "fsdp")]
