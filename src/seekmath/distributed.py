@@ -14,6 +14,7 @@ so DDP's (and FSDP2's) gradient average is exactly the one-process gradient of t
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 from pathlib import Path
@@ -36,10 +37,13 @@ class Dist:
             self.device = torch.device(device_spec if device_spec.startswith("cuda") else "cuda")
         else:
             self.device = torch.device("cpu")
-        self.initialised_here = False
+        self.initialised_here = False  # a private one-process group (ensure_group), destroyed by close()
         if self.world > 1 and not torch.distributed.is_initialized():
+            # kept until the process exits: a later stage of the same torchrun process (the recipe) reuses
+            # it; destroying and re-creating the default group in one launch races on the store's
+            # rendezvous keys (a process can connect to the other's closed socket)
             torch.distributed.init_process_group(backend=self.backend)
-            self.initialised_here = True
+            atexit.register(_destroy_default_group)
 
     @classmethod
     def one_process(cls, device: str = "cpu") -> "Dist":
@@ -97,6 +101,11 @@ class Dist:
     def close(self) -> None:
         if self.initialised_here and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
+
+
+def _destroy_default_group() -> None:
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 def unwrap(model):

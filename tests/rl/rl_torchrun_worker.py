@@ -1,6 +1,7 @@
 """Run by test_rl_distributed.py under `torchrun --nproc-per-node 2`: `seekmath rl` (the CLI that
 `torchrun -m seekmath rl` runs) with DDP, with FSDP2, and with FSDP2 stopped after step 1 and resumed,
-in one launch (process start-up dominates on CPU). argv: MODEL_DIR OUT_DIR OVERRIDES..."""
+in one launch (process start-up dominates on CPU; the stages share the process group as the recipe's
+stages do). argv: MODEL_DIR OUT_DIR OVERRIDES..."""
 
 import sys
 

@@ -2,10 +2,6 @@
 like one process — same samples, same rewards/advantages/KL, same pre-clip gradient norms, same weights."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +13,6 @@ from seekmath.rl.distributed import call_seed, generation_calls, generation_unit
 from seekmath.rl.grpo import run_rl
 from seekmath.rl.losses import aggregation_weights
 
-REPO = Path(__file__).resolve().parents[2]
 # beta > 0 (the KL term is in the gradient); 4 questions x G 4, 2 groups per generation call (1 call per
 # process on 2 processes); micro-batches of 3 outputs cut groups; mu 2 (pi_old from a no-grad pass, the
 # ratio and its clipping); lr large enough to move the weights
@@ -126,19 +121,6 @@ def assert_same_rl(a: Path, b: Path, tol: float = 1e-5) -> dict:
     return {"weight_diff": diff, "grad_norm_rel_diff": gn}
 
 
-@pytest.fixture
-def one_process_group():
-    """A one-process gloo group: the code path of torchrun, on one process (FSDP2 needs a group)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=0, world_size=1)
-    try:
-        yield
-    finally:
-        torch.distributed.destroy_process_group()
-
-
 def test_rl_fsdp_one_process_equals_plain(tmp_path, tiny_model_dir, reward_model_dir, one_process_group):
     """Fast variant: the FSDP2-wrapped scorer (packed rows, full rollout copy re-synced after each update,
     clipping over the sharded parameters) trains like the plain loop."""
@@ -152,21 +134,10 @@ def test_rl_fsdp_one_process_equals_plain(tmp_path, tiny_model_dir, reward_model
     assert_same_rl(tmp_path / "fsdp", tmp_path / "plain")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow  # one torchrun launch (2 processes: DDP, FSDP2, FSDP2 stop + resume) + one process: ~2-3 min on the shared 2-core CPU
-def test_rl_two_processes_equal_one(tmp_path, tiny_model_dir, reward_model_dir):
+def test_rl_two_processes_equal_one(tmp_path, tiny_model_dir, reward_model_dir, torchrun):
     over = [*OVERRIDES, f"rl.reward_model={reward_model_dir}"]
-    env = dict(os.environ, SEEKMATH_NO_PROGRESS="1", PYTHONPATH=str(REPO / "src"), OMP_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", "2",
-           "--master-addr", "127.0.0.1", "--master-port", str(_free_port()),
-           str(Path(__file__).with_name("rl_torchrun_worker.py")), str(tiny_model_dir), str(tmp_path), *over]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-    assert res.returncode == 0, res.stderr[-4000:]
+    torchrun(Path(__file__).with_name("rl_torchrun_worker.py"), tiny_model_dir, tmp_path, *over)
     run_rl(load_config("smoke", over), tiny_model_dir, tmp_path / "one", progress=False)
     init = load_file(str(tiny_model_dir / "model.safetensors"))
     assert any(not torch.equal(init[k], _weights(tmp_path / "one")[k]) for k in init)  # the weights did move

@@ -2,10 +2,6 @@
 DDP and FSDP2, compared in loss, pre-clip gradient norm and weights; FSDP2's sharded checkpoint resumes
 bit-identically on the same number of processes."""
 
-import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,27 +12,15 @@ from seekmath.train.trainer import train_stage
 
 from run_compare import assert_same_training, steps, weights
 
-REPO = Path(__file__).resolve().parents[2]
 # 2 rows per process in micro-batches of 1: gradient accumulation and the once-per-step sync are both on
 # the path; a multistep schedule with warm-up makes the lr vary by step (resume must restore it)
 OVERRIDES = ["run.threads=1", "pretrain.batch_size=4", "pretrain.micro_batch_size=1", "pretrain.seq_len=64",
              "pretrain.max_steps=4", "pretrain.eval_sequences=2", "pretrain.precision=fp32"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow  # ~60-90 s on the shared 2-core CPU; fast variants: test_fsdp.py, test_trainer.py's accumulation test
-def test_two_processes_equal_one_ddp_and_fsdp(tmp_path, tiny_model_dir):
-    env = dict(os.environ, SEEKMATH_NO_PROGRESS="1", PYTHONPATH=str(REPO / "src"), OMP_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", "2",
-           "--master-addr", "127.0.0.1", "--master-port", str(_free_port()),
-           str(Path(__file__).with_name("torchrun_worker.py")), str(tiny_model_dir), str(tmp_path), *OVERRIDES]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
+def test_two_processes_equal_one_ddp_and_fsdp(tmp_path, tiny_model_dir, torchrun):
+    torchrun(Path(__file__).with_name("torchrun_worker.py"), tiny_model_dir, tmp_path, *OVERRIDES)
     train_stage(load_config("smoke", [*OVERRIDES, "pretrain.save_every=0"]), "pretrain", tmp_path / "one", model_path=tiny_model_dir)
     assert_same_training(tmp_path / "ddp", tmp_path / "one")
     assert_same_training(tmp_path / "fsdp", tmp_path / "one")

@@ -1,7 +1,5 @@
 """FSDP2 (fully_shard) in the trainer, on CPU over gloo: every parameter is clipped and counted in grad_norm."""
 
-import socket
-
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -14,19 +12,6 @@ from seekmath.train.trainer import train_stage
 # the clipped list gets a 1/clip-times larger update than the others
 OVERRIDES = ["run.threads=1", "pretrain.batch_size=4", "pretrain.seq_len=64", "pretrain.max_steps=3",
              "pretrain.save_every=0", "pretrain.eval_sequences=2", "pretrain.grad_clip=0.05", "pretrain.precision=fp32"]
-
-
-@pytest.fixture
-def one_process_group():
-    """A one-process gloo group, as torchrun --nproc-per-node 1 would give (FSDP2 needs a process group)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=0, world_size=1)
-    try:
-        yield
-    finally:
-        torch.distributed.destroy_process_group()
 
 
 def _run(tmp_path, name, model_dir, extra):

@@ -19,12 +19,10 @@ from seekmath.train.trainer import train_stage
 def main() -> None:
     model_dir, out, overrides = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
     torch.set_num_threads(1)
-    torch.distributed.init_process_group("gloo")
-    rank = torch.distributed.get_rank()
     for name, mode in (("ddp", "ddp"), ("fsdp", "fsdp")):
         cfg = load_config("smoke", [*overrides, f"pretrain.distributed={mode}", "pretrain.save_every=2"])
         train_stage(cfg, "pretrain", out / name, model_path=model_dir)
-    if rank == 0:  # "killed" after step 2: drop what came later
+    if torch.distributed.get_rank() == 0:  # "killed" after step 2: drop what came later (the stages share one group)
         shutil.copytree(out / "fsdp", out / "fsdp-resume")
         shutil.rmtree(out / "fsdp-resume" / "final")
         for ck in (out / "fsdp-resume" / "checkpoints").glob("step-*"):
@@ -33,7 +31,6 @@ def main() -> None:
     torch.distributed.barrier()
     cfg = load_config("smoke", [*overrides, "pretrain.distributed=fsdp", "pretrain.save_every=2"])
     train_stage(cfg, "pretrain", out / "fsdp-resume", model_path=model_dir, resume=True)
-    torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":
