@@ -200,3 +200,42 @@ def test_gsm8k_train_questions_from_shared_data(shared_data, monkeypatch):
     monkeypatch.setenv("SEEKMATH_DATA_DIR", str(shared_data / "bench"))
     train, held = load_rl_questions(_cfg("rl.data=[gsm8k_train]", "rl.eval_problems=10"))
     assert len(train) + len(held) == 7473 and len(held) == 10
+
+
+# ----------------------------------------------------------------------------------------------
+# Iterative RL resume
+
+
+def test_iterative_resume_across_rm_round(tiny_model_dir, tmp_path, monkeypatch):
+    """A crash after RM round 1 (start of iteration 2) and before the next checkpoint resumes to
+    bit-identical weights: the replay buffer comes from the checkpoint, not from a file the round wrote.
+
+    Before the fix the round's fresh examples were already in reward_model/replay.json on resume, so
+    round 1 ran again with them replayed twice (more RM examples, other rewards, other weights).
+    """
+    from safetensors.torch import load_file
+
+    import seekmath.rl.grpo as grpo
+
+    cfg = _cfg("rl.iterations=2", "rl.steps=2", "rl.save_every=2", "rl.eval_problems=0", "rl.lr=0.001", "rl.reward=orm",
+               "rl.rm_train_prompts=3", "rl.rm_samples_per_prompt=2", "rl.rm_replay_ratio=0.5")
+    straight = grpo.run_rl(cfg, tiny_model_dir, tmp_path / "a", progress=False)
+
+    real_step = grpo.grpo_step
+
+    def crash_in_iteration_2(step, *a, **k):
+        if step == 2:  # RM round 1 has just run; the last checkpoint is step 2's, taken before it
+            raise KeyboardInterrupt("simulated crash")
+        return real_step(step, *a, **k)
+
+    monkeypatch.setattr(grpo, "grpo_step", crash_in_iteration_2)
+    with pytest.raises(KeyboardInterrupt):
+        grpo.run_rl(cfg, tiny_model_dir, tmp_path / "b", progress=False)
+    assert (tmp_path / "b" / "reward_model" / "round-1" / "final").is_dir()  # the round did finish before the crash
+    monkeypatch.setattr(grpo, "grpo_step", real_step)
+    resumed = grpo.run_rl(cfg, tiny_model_dir, tmp_path / "b", resume=True, progress=False)
+    wa, wb = load_file(str(straight / "model.safetensors")), load_file(str(resumed / "model.safetensors"))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    rows = {r["step"]: r for r in map(json.loads, (tmp_path / "b" / "metrics.jsonl").read_text().splitlines())}
+    ra = {r["step"]: r for r in map(json.loads, (tmp_path / "a" / "metrics.jsonl").read_text().splitlines())}
+    assert rows[3]["rm_examples"] == ra[3]["rm_examples"] and rows[4]["reward_mean"] == ra[4]["reward_mean"]
