@@ -275,7 +275,9 @@ class TokenScorer(torch.nn.Module):
 
     def shares_prompts(self) -> bool:
         """Prompt-once-per-group needs the KV cache, which HF's gradient checkpointing drops in training."""
-        return not (getattr(self.policy, "is_gradient_checkpointing", False) and self.training and torch.is_grad_enabled())
+        if not (self.training and torch.is_grad_enabled()):
+            return True
+        return not any(getattr(m, "gradient_checkpointing", False) for m in self.policy.modules())
 
     def forward(self, c_ids, c_mask, temperature: float = 1.0, with_entropy: bool = False, **inputs):
         from seekmath.train.trainer import autocast_context
