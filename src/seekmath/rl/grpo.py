@@ -13,7 +13,14 @@ Cost structure (why it is fast): the sampled tokens' log-probs under pi_ref are 
 batch in a few large no-grad forwards; pi_old's log-probs are NOT recomputed when mu = 1 — the
 training forward's own detached log-probs are exactly pi_old there (rho = 1 in value, grad log pi in
 gradient); with mu > 1 they come from one no-grad pass before the first update. The LM head only runs
-over the completion block (`logits_to_keep`).
+over the real completion tokens, in chunks (`rollout.TokenScorer`).
+
+Precision and memory (what lets a 7B policy fit, `rl/memory_plan.py`): the policy keeps fp32 master
+weights whatever `model.dtype` says and computes in it through the trainer's autocast (AdamW on bf16
+weights loses updates below bf16's resolution: at lr 1e-6 almost all of them); micro-batches of any
+number of outputs; optional gradient checkpointing; the reference in the compute dtype on the same
+device, on the CPU, or absent when beta = 0; vLLM's memory share, sleep mode, tensor parallelism and
+length under `rl.vllm.*`.
 
 `algorithm`:
 - ``grpo``: eq. 3 with outcome (rule/orm) or process (prm) advantages.
