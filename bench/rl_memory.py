@@ -13,8 +13,9 @@ tensors, and torch has no CPU `max_memory_allocated`. So each setting runs in a 
 the resident size follows the live tensors), and reads the kernel's resident high-water mark:
 `/proc/self/clear_refs` <- 5 resets VmHWM to the current RSS just before the update, VmHWM after it is
 the update's peak. Reported: peak - RSS before the update (MiB) = what the update itself needed.
-The update is the same in every setting: the script prints the max |weight difference| against the
-64-output plain run.
+The update is the same in every setting: one SGD step at lr 1 (the weights move by exactly minus the
+clipped gradient), and the script prints the max |weight difference| against the 64-output plain run
+next to the largest weight change of the update itself.
 
     .venv/bin/python bench/rl_memory.py                    # fresh tiny model (shape of configs/tiny.yaml)
     .venv/bin/python bench/rl_memory.py --model runs/tiny/sft/final
@@ -51,13 +52,16 @@ def child(args) -> None:
 
     torch.set_num_threads(1)
     from seekmath.config import load_config
-    from seekmath.rl.grpo import build_optimizer, build_policy, build_reference, train_on_batch
+    from seekmath.rl.grpo import build_policy, build_reference, train_on_batch
     from seekmath.rl.rollout import GroupedRollout, scorer_logprobs_nograd
 
-    cfg = load_config("tiny", ["model.device=cpu", "rl.beta=0.04", f"rl.micro_batch_size={args.micro}", *SETTINGS[args.setting]])
+    cfg = load_config("tiny", ["model.device=cpu", "rl.beta=0.04", "rl.max_grad_norm=0", f"rl.micro_batch_size={args.micro}", *SETTINGS[args.setting]])
     policy, scorer = build_policy(cfg, args.model, "cpu")
     _, ref = build_reference(cfg, args.model, None, "cpu")
-    opt, _ = build_optimizer([p for p in scorer.parameters() if p.requires_grad], cfg.rl)
+    # SGD at lr 1 without clipping moves each weight by exactly minus its gradient, so the weight differences
+    # between settings ARE the gradient differences; AdamW's first step g / (|g| + eps) would blow float
+    # rounding up on coordinates whose gradient is near eps
+    opt = torch.optim.SGD([p for p in scorer.parameters() if p.requires_grad], lr=1.0)
     g = torch.Generator().manual_seed(0)
     V, Q, G = policy.config.vocab_size, 8, 8
     prompts = [torch.randint(3, V, (int(torch.randint(50, 70, (1,), generator=g)),), generator=g).tolist() for _ in range(Q)]
@@ -119,7 +123,7 @@ def main(argv=None) -> int:
 
     init = load_file(str(Path(model) / "model.safetensors"))
     moved = max(float((base[k] - init[k]).abs().max()) for k in base if k in init)
-    print(f"# the update itself moves weights by up to {moved:.2e}: the differences above are float rounding")
+    print(f"# the update itself moves weights by up to {moved:.2e} (SGD lr 1 = the gradient): the differences above are float rounding")
     return 0
 
 
