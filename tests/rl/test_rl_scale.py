@@ -228,14 +228,14 @@ def test_iterative_resume_across_rm_round(tiny_model_dir, tmp_path, monkeypatch)
 
     import seekmath.rl.grpo as grpo
 
-    cfg = _cfg("rl.iterations=2", "rl.steps=2", "rl.save_every=2", "rl.eval_problems=0", "rl.lr=0.001", "rl.reward=orm",
+    cfg = _cfg("rl.iterations=2", "rl.steps=1", "rl.save_every=1", "rl.eval_problems=0", "rl.lr=0.001", "rl.reward=orm",
                "rl.rm_train_prompts=3", "rl.rm_samples_per_prompt=2", "rl.rm_replay_ratio=0.5")
     straight = grpo.run_rl(cfg, tiny_model_dir, tmp_path / "a", progress=False)
 
     real_step = grpo.grpo_step
 
     def crash_in_iteration_2(step, *a, **k):
-        if step == 2:  # RM round 1 has just run; the last checkpoint is step 2's, taken before it
+        if step == 1:  # RM round 1 has just run; the last checkpoint is step 1's, taken before it
             raise KeyboardInterrupt("simulated crash")
         return real_step(step, *a, **k)
 
@@ -249,7 +249,7 @@ def test_iterative_resume_across_rm_round(tiny_model_dir, tmp_path, monkeypatch)
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
     rows = {r["step"]: r for r in map(json.loads, (tmp_path / "b" / "metrics.jsonl").read_text().splitlines())}
     ra = {r["step"]: r for r in map(json.loads, (tmp_path / "a" / "metrics.jsonl").read_text().splitlines())}
-    assert rows[3]["rm_examples"] == ra[3]["rm_examples"] and rows[4]["reward_mean"] == ra[4]["reward_mean"]
+    assert rows[2]["rm_examples"] == ra[2]["rm_examples"] and rows[2]["reward_mean"] == ra[2]["reward_mean"]
 
 
 # ----------------------------------------------------------------------------------------------
