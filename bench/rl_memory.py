@@ -19,6 +19,11 @@ next to the largest weight change of the update itself.
 
     .venv/bin/python bench/rl_memory.py                    # fresh tiny model (shape of configs/tiny.yaml)
     .venv/bin/python bench/rl_memory.py --model runs/tiny/sft/final
+    .venv/bin/python bench/rl_memory.py --vocab 32768    # the tiny shape with a real model's vocabulary size
+
+The tiny model's 1,024-token vocabulary makes its logits small next to its activations; `--vocab`
+builds the same shape with a real vocabulary (random weights; the batch is random tokens anyway),
+where the fp32 logits are what chunking removes.
 """
 
 from __future__ import annotations
@@ -81,6 +86,7 @@ def child(args) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=None, help="policy folder (default: a fresh tiny model)")
+    ap.add_argument("--vocab", type=int, default=0, help="build the tiny shape with this vocabulary size instead")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--setting", default="plain", help=argparse.SUPPRESS)
     ap.add_argument("--micro", type=int, default=64, help=argparse.SUPPRESS)
@@ -93,7 +99,19 @@ def main(argv=None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="rl_memory."))
     model = args.model
-    if model is None:
+    if model is None and args.vocab:
+        from transformers import LlamaConfig, LlamaForCausalLM
+
+        from seekmath.config import load_config
+
+        m = load_config("tiny").model
+        torch.manual_seed(0)
+        model = str(tmp / f"tiny-v{args.vocab}")
+        LlamaForCausalLM(LlamaConfig(vocab_size=args.vocab, hidden_size=m.hidden_size, num_hidden_layers=m.num_layers,
+                                     num_attention_heads=m.num_heads, num_key_value_heads=m.num_kv_heads,
+                                     intermediate_size=m.intermediate_size, tie_word_embeddings=m.tie_word_embeddings,
+                                     max_position_embeddings=m.max_position_embeddings)).save_pretrained(model)
+    elif model is None:
         from seekmath.config import load_config
         from seekmath.model_cli import init_model
 
