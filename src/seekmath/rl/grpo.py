@@ -13,7 +13,14 @@ Cost structure (why it is fast): the sampled tokens' log-probs under pi_ref are 
 batch in a few large no-grad forwards; pi_old's log-probs are NOT recomputed when mu = 1 — the
 training forward's own detached log-probs are exactly pi_old there (rho = 1 in value, grad log pi in
 gradient); with mu > 1 they come from one no-grad pass before the first update. The LM head only runs
-over the completion block (`logits_to_keep`).
+over the real completion tokens, in chunks (`rollout.TokenScorer`).
+
+Precision and memory (what lets a 7B policy fit, `rl/memory_plan.py`): the policy keeps fp32 master
+weights whatever `model.dtype` says and computes in it through the trainer's autocast (AdamW on bf16
+weights loses updates below bf16's resolution: at lr 1e-6 almost all of them); micro-batches of any
+number of outputs; optional gradient checkpointing; the reference in the compute dtype on the same
+device, on the CPU, or absent when beta = 0; vLLM's memory share, sleep mode, tensor parallelism and
+length under `rl.vllm.*`.
 
 `algorithm`:
 - ``grpo``: eq. 3 with outcome (rule/orm) or process (prm) advantages.
@@ -142,7 +149,8 @@ class RewardModelSource:
     Round k writes `out/reward_model/round-k/` (metrics, summary, `final/` = the RM). The replay
     buffer of historical RM data (and its sampling state) is part of the RL checkpoint
     (`state_dict`), so a run resumed from a checkpoint taken before round k redoes round k from the
-    same history. The RM lives on the policy's device, in the policy's (master) dtype.
+    same history. The RM lives on the policy's device with fp32 weights (as the policy's master
+    weights) and scores in the policy's compute precision.
     """
 
     def __init__(self, cfg, tokenizer, out_dir: Path, rule, init_path: Path, device: str = "cpu"):
@@ -211,11 +219,19 @@ class RewardModelSource:
         return {"rm_examples": len(mixed), "rm_fresh": len(fresh), "rm_seconds": round(time.time() - t0, 2),
                 "rm_heldout_accuracy": after.get("accuracy"), "rm_heldout_auc": after.get("auc")}
 
+    def _autocast(self):
+        """Scoring in the policy's compute precision (the RM's weights are fp32 masters, like the policy's)."""
+        from seekmath.train.trainer import autocast_context
+
+        return autocast_context(compute_precision(self.cfg.model.dtype), torch.device(self.device))
+
     def outcome_scores(self, prompts, responses) -> torch.Tensor:
-        return self.rm.score_outcomes(prompts, responses, batch_size=self.rl.rm.batch_size).float().cpu()
+        with self._autocast():
+            return self.rm.score_outcomes(prompts, responses, batch_size=self.rl.rm.batch_size).float().cpu()
 
     def step_scores(self, prompts, responses, prompt_ids, response_ids):
-        scores = self.rm.score_steps(prompts, responses, rule=self.rl.step_rule, batch_size=self.rl.rm.batch_size)
+        with self._autocast():
+            scores = self.rm.score_steps(prompts, responses, rule=self.rl.step_rule, batch_size=self.rl.rm.batch_size)
         ends = [self.rm.step_end_tokens(pi, ri, r, self.rl.step_rule) for pi, ri, r in zip(prompt_ids, response_ids, responses)]
         # the two segmentations come from the same rule; guard against a mismatch rather than mis-assign credit
         for i, (s, e) in enumerate(zip(scores, ends)):

@@ -8,6 +8,7 @@ GPU, in GiB (2^30 bytes); `--gpu-memory` is in the same unit. The parts:
 - compute copy of the weights when the compute dtype is bf16: autocast's bf16 casts are kept for the
   backward pass, 2P (FSDP: the all-gathered bf16 root + two layers at a time).
 - reference pi_ref in the compute dtype (same_device), 0 on the GPU for `cpu` / `none`.
+- reward model (rl.reward = orm / prm): a policy-sized causal LM in fp32 on the policy's device, 4P.
 - activations of one micro-batch of `micro_batch_size` outputs, each prompt + max_new_tokens tokens
   long (the prompt is counted per output: the packed layout; sharing a group's prompt only lowers it).
   Saved tensors per token per decoder layer, with c bytes per compute element:
@@ -139,7 +140,7 @@ def memory_plan(shape: ModelShape, *, world_size: int = 1, gpu_gib: float = 80.0
                 micro_batch: int = 64, prompt_tokens: int = DEFAULT_PROMPT_TOKENS, max_new_tokens: int = 1024,
                 gradient_checkpointing: bool = False, chunk_tokens: int = 0, reference: str = "same_device",
                 engine: str = "vllm", vllm_utilization: float = 0.5, sleep_mode: bool = False, tensor_parallel: int = 1,
-                generation_batch: int = 64, header: str = "") -> Plan:
+                generation_batch: int = 64, reward_model: bool = False, header: str = "") -> Plan:
     """The per-GPU memory plan (pure arithmetic; see the module docstring for every formula)."""
     P, L, H, V, I, kv, c = shape.params(), shape.layers, shape.hidden, shape.vocab, shape.intermediate, shape.kv_dim, compute_bytes
     S = world_size if sharding == "fsdp" else 1
@@ -158,6 +159,9 @@ def memory_plan(shape: ModelShape, *, world_size: int = 1, gpu_gib: float = 80.0
     ref = g(P * c) if reference == "same_device" else 0.0
     parts.append(Part("reference pi_ref", ref, ref, {"same_device": f"{c} B x params, whole on each GPU", "cpu": "in CPU RAM",
                                                     "none": "none (beta = 0)"}.get(reference, reference)))
+    if reward_model:
+        parts.append(Part("reward model (orm/prm)", g(4 * P), g(4 * P), "policy-sized, fp32 on the policy's device "
+                          "(its training rounds need 12 B x params more, between RL steps)"))
     tokens = micro_batch * (prompt_tokens + max_new_tokens)
     a = c * (4 * H + 2 * kv + 4 * I) + 8 * H
     if gradient_checkpointing:
@@ -201,7 +205,8 @@ def plan_for_config(cfg, model_path=None, world_size: int = 1, gpu_gib: float = 
                        gradient_checkpointing=rl.gradient_checkpointing, chunk_tokens=rl.logprob_chunk_tokens,
                        reference=rl.reference if (rl.beta > 0 or rl.algorithm == "rft") else "none", engine=rl.engine,
                        vllm_utilization=rl.vllm.gpu_memory_utilization, sleep_mode=rl.vllm.sleep_mode,
-                       tensor_parallel=rl.vllm.tensor_parallel_size, generation_batch=rl.generation_batch_size, header=header)
+                       tensor_parallel=rl.vllm.tensor_parallel_size, generation_batch=rl.generation_batch_size,
+                       reward_model=rl.reward in ("orm", "prm"), header=header)
 
 
 def check_fits(cfg, model_path, device, gpu_gib: float | None = None) -> Plan | None:

@@ -32,8 +32,8 @@ def load_source(spec: str, cfg, n: int | None = None) -> list:
             name, config, split = (spec[3:].split(":") + ["", ""])[:3]
             return load_hf(name, config or None, split or "train")[:n] if n else load_hf(name, config or None, split or "train")
         return load_problems(spec, limit=n, tasks_cfg=cfg.tasks, split="train")
-    except TaskError as e:
-        raise ValueError(f"rl.data {spec!r}: {e}; to get it: {HOW_TO}") from None
+    except TaskError as e:  # the named benchmarks already say how to get their file
+        raise ValueError(f"rl.data {spec!r}: {e}" + ("" if "HF_DATASETS_OFFLINE" in str(e) else f"; to get it: {HOW_TO}")) from None
 
 
 def weighted(problems: list, weight: float, seed: int) -> list:

@@ -10,6 +10,11 @@ completion are one contiguous slice, and `logits_to_keep` lets the LM head run o
 completion block (+1) instead of the (long, chat-templated) prompt. Position ids are
 cumsum(attention_mask) - 1, exactly what the generation engine used, so the trainer's log-probs of
 a sampled token equal the sampler's.
+
+Training scores through `TokenScorer` (below): the decoder's hidden states, then the LM head and the
+log-softmax over the real completion tokens only, a chunk of tokens at a time, so the fp32
+full-vocabulary logits of a whole micro-batch never exist (a 7B model's vocabulary of 102,400 makes
+them 0.4 MB per token).
 """
 
 from __future__ import annotations
@@ -124,7 +129,8 @@ def batched_logprobs(model, batch: PackedBatch, micro_batch_size: int, temperatu
 # let the G completions attend to its KV cache (expanded with an index_select, which autograd follows:
 # the prompt's activations receive the gradient of all G completions). With DeepSeekMath's chat
 # prompt plus the CoT instruction the prompt is about half of every row on the tiny task, so this
-# removes close to half of the forward/backward work of both the policy and the reference.
+# removes close to half of the forward/backward work of both the policy and the reference. A
+# micro-batch may hold any number of outputs: a group split over k micro-batches runs its prompt k times.
 
 
 @dataclass
@@ -280,7 +286,9 @@ class TokenScorer(torch.nn.Module):
 
         if is_fsdp(self):
             return False
-        return not (getattr(self.policy, "is_gradient_checkpointing", False) and self.training and torch.is_grad_enabled())
+        if not (self.training and torch.is_grad_enabled()):
+            return True
+        return not any(getattr(m, "gradient_checkpointing", False) for m in self.policy.modules())
 
     def forward(self, c_ids, c_mask, temperature: float = 1.0, with_entropy: bool = False, **inputs):
         from seekmath.train.trainer import autocast_context

@@ -265,7 +265,12 @@ def load_problems(name: str, limit: int | None = None, tasks_cfg=None, split: st
         if local is not None:
             probs = load_file(local, parse)
         elif hf is not None:
-            probs = load_hf(*hf)
+            try:
+                probs = load_hf(*hf)
+            except TaskError as e:  # say both ways to get it
+                where = f"$SEEKMATH_DATA_DIR/{rel}" if rel else "a local jsonl (pass its path instead of the name)"
+                raise TaskError(f"benchmark {name!r}: no local file ({where}) and {e}; put the file there or allow "
+                                "the one-time download (HF_DATASETS_OFFLINE=0, network access)") from None
         else:
             raise TaskError(
                 f"benchmark {name!r}: file {rel!r} not found (set SEEKMATH_DATA_DIR to the folder holding it)"
