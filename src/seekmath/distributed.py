@@ -194,22 +194,28 @@ def clip_grad_norm(model, max_norm: float) -> float:
 # State
 
 
-def full_model_state(model, fsdp: bool, *, rank0_only: bool = False) -> dict:
-    """The full (unsharded) state dict, gathered when sharded (a collective: every process calls it).
-
-    rank0_only: only rank 0 gets it, on CPU, without the second name of tied weights (for
-    save_pretrained: gathered tensors no longer share storage, so HF would save an LM head tied to the
-    embeddings twice); else every process gets every key on the model's device (loading a rollout
-    engine's copy)."""
+def full_model_state(model, fsdp: bool) -> dict:
+    """The full (unsharded) state dict for save_pretrained: gathered on rank 0, on CPU, when sharded (a
+    collective: every process calls it; the others get {}). Gathered tensors no longer share storage, so
+    the second name of tied weights (an LM head tied to the embeddings) is dropped, as HF saves them."""
     if not fsdp:
         return dict(unwrap(model).state_dict())
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
-    sd = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=rank0_only))
-    if rank0_only:
-        tied = {n for n, _ in model.named_parameters(remove_duplicate=False)} - {n for n, _ in model.named_parameters()}
-        sd = {k: v for k, v in sd.items() if k not in tied}
-    return sd
+    sd = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    tied = {n for n, _ in model.named_parameters(remove_duplicate=False)} - {n for n, _ in model.named_parameters()}
+    return {k: v for k, v in sd.items() if k not in tied}
+
+
+@torch.no_grad()
+def copy_full_weights(sharded, full) -> None:
+    """Copy a (maybe FSDP2-sharded) module's parameters into an unsharded copy of it, one tensor at a
+    time: the peak is one gathered tensor, not a gathered model (a collective: every process calls it).
+    The copy may be in another dtype (a bf16 rollout copy of fp32 masters)."""
+    src = dict(sharded.named_parameters())
+    for name, q in full.named_parameters():
+        p = src[name]
+        q.copy_(p.full_tensor() if hasattr(p, "full_tensor") else p)
 
 
 @contextlib.contextmanager

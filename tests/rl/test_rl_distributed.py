@@ -134,6 +134,16 @@ def test_rl_fsdp_one_process_equals_plain(tmp_path, tiny_model_dir, reward_model
     assert_same_rl(tmp_path / "fsdp", tmp_path / "plain")
 
 
+def test_rl_fsdp_bf16_saves_fp32_masters(tmp_path, tiny_model_dir, reward_model_dir, one_process_group):
+    """bf16 under FSDP2: bf16 compute and a bf16 rollout copy, but what is saved is the fp32 masters (gathered)."""
+    over = [*OVERRIDES, "rl.steps=1", "rl.mu=1", f"rl.reward_model={reward_model_dir}", "model.dtype=bfloat16", "rl.distributed=fsdp"]
+    run_rl(load_config("smoke", over), tiny_model_dir, tmp_path / "bf16", progress=False)
+    w, init = _weights(tmp_path / "bf16"), load_file(str(tiny_model_dir / "model.safetensors"))
+    assert {v.dtype for v in w.values()} == {torch.float32}
+    moved = [k for k in w if not torch.equal(w[k], init[k])]
+    assert moved and any(not torch.equal(w[k], w[k].bfloat16().float()) for k in moved)
+
+
 @pytest.mark.slow  # one torchrun launch (2 processes: DDP, FSDP2, FSDP2 stop + resume) + one process: ~2-3 min on the shared 2-core CPU
 def test_rl_two_processes_equal_one(tmp_path, tiny_model_dir, reward_model_dir, torchrun):
     over = [*OVERRIDES, f"rl.reward_model={reward_model_dir}"]

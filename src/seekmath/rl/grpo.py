@@ -262,13 +262,15 @@ def _latest_checkpoint(out: Path) -> Path | None:
     return steps[-1][1] if steps else None
 
 
-def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched, rm_source=None, dist=None, sharded=None) -> Path:
+def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched, rm_source=None, dist=None, sharded=None,
+                    policy_state: dict | None = None) -> Path:
     """Everything a resume needs, in one atomic folder: fp32 policy, reference, optimiser, scheduler, RNG,
     the loop state and (iterative RL) the RM replay buffer.
 
     Several processes: every process calls this; rank 0 writes the (full) policy and the rest. With
     FSDP2 (`sharded` = the wrapped scorer) the optimizer is sharded: every process writes its shards
-    of it and of the model with torch.distributed.checkpoint (`dcp/`)."""
+    of it and of the model with torch.distributed.checkpoint (`dcp/`); `policy_state` is then the
+    gathered fp32 weights `policy` (the rollout copy, maybe bf16) is saved with."""
     from seekmath.distributed import Dist, save_sharded, shared_atomic_dir
     from seekmath.runs import atomic_write_json
 
@@ -278,7 +280,7 @@ def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched, 
         if sharded is not None:
             save_sharded(tmp / "dcp", sharded, opt)
         if dist.main:
-            policy.save_pretrained(tmp / "policy", safe_serialization=True)
+            policy.save_pretrained(tmp / "policy", safe_serialization=True, **({"state_dict": policy_state} if policy_state else {}))
             tok.save_pretrained(tmp / "policy")
             if ref is not None:
                 torch.save(ref.state_dict(), tmp / "ref.pt")
@@ -526,13 +528,13 @@ class _NoMetrics:
 
 
 def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu_memory_gb) -> Path:
-    from seekmath.distributed import full_model_state, load_sharded, wrap_distributed
-    from seekmath.models import env_offline, load_tokenizer, pick_device, save_pretrained
+    from seekmath.distributed import copy_full_weights, full_model_state, load_sharded, wrap_distributed
+    from seekmath.models import env_offline, load_tokenizer, pick_device, pick_dtype, save_pretrained
     from seekmath.rl.distributed import generation_unit, rank_groups
     from seekmath.rl.memory_plan import check_fits
     from seekmath.rl.questions import load_rl_questions
     from seekmath.rl.rewards import RuleReward
-    from seekmath.runs import MetricsLogger, atomic_write_json, prepare_stage_dir, set_threads
+    from seekmath.runs import MetricsLogger, atomic_dir, atomic_write_json, prepare_stage_dir, set_threads
 
     rl = cfg.rl
     validate(rl)
@@ -573,9 +575,9 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
     local_policy, local_scorer, fsdp = policy, scorer, False
     if dist.world > 1 or torch.distributed.is_initialized():
         scorer, fsdp = wrap_distributed(scorer, rl.distributed, dist, precision=compute_precision(cfg.model.dtype))
-        if fsdp:  # the policy is sharded in place: a full copy, re-synced after every update
+        if fsdp:  # the policy is sharded in place: a full copy in the compute dtype, re-synced after every update
             local_policy, local_scorer = build_policy(cfg, ckpt / "policy" if ckpt else model_path, device)
-            local_policy.requires_grad_(False)
+            local_policy.requires_grad_(False).to(pick_dtype(cfg.model.dtype))
     anchor, anchor_scorer = build_reference(cfg, model_path, ckpt, device)
     opt, sched = build_optimizer([p for p in scorer.parameters() if p.requires_grad], rl)
     state = TrainState()
@@ -608,8 +610,15 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
         elif rl.reward_model:
             rm_source.load(Path(rl.reward_model))
 
+    def gathered_policy() -> dict | None:
+        """FSDP2: the fp32 master weights, gathered on rank 0 (every process calls this), for saving."""
+        if not fsdp:
+            return None
+        return {k.removeprefix("policy."): v for k, v in full_model_state(scorer, fsdp).items()}
+
     def checkpoint():
-        save_checkpoint(out, state, local_policy, tok, anchor, opt, sched, rm_source, dist=dist, sharded=scorer if fsdp else None)
+        save_checkpoint(out, state, local_policy, tok, anchor, opt, sched, rm_source, dist=dist, sharded=scorer if fsdp else None,
+                        policy_state=gathered_policy())
 
     def evaluate() -> float:  # greedy accuracy; each process decodes a share of the problems
         if dist.world == 1:
@@ -652,7 +661,7 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
             row.update(grpo_step(state.step, scorer, opt, sched, tok, problems, rule, rm_source, engine if rl.algorithm != "rft" else sampler_engine,
                                  anchor_scorer if rl.algorithm == "grpo" else None, rl, device, dist=dist, local_scorer=local_scorer))
             if fsdp:  # gather the updated shards into the full copy
-                local_scorer.load_state_dict(full_model_state(scorer, fsdp))
+                copy_full_weights(scorer, local_scorer)
             if rl.algorithm != "rft":
                 engine.update_weights(local_policy)  # hf: no-op (live module); vllm: push the new policy weights
             state.step += 1
@@ -678,8 +687,14 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
                     metrics.log(state.step, eval_greedy_acc=acc)
                 break
         final = out / "final"
+        final_state = gathered_policy()
         if dist.main:
-            save_pretrained(local_policy, tok, final)
+            if final_state:
+                with atomic_dir(final) as tmp:
+                    local_policy.save_pretrained(tmp, safe_serialization=True, state_dict=final_state)
+                    tok.save_pretrained(tmp)
+            else:
+                save_pretrained(local_policy, tok, final)
             atomic_write_json(out / "summary.json", {"steps": state.step, "eval_greedy_acc": state.history, "processes": dist.world,
                                                      "seconds": round(time.time() - t_run, 1), "cpu_seconds": round(time.process_time() - cpu0, 1),
                                                      "algorithm": rl.algorithm, "reward": rl.reward})

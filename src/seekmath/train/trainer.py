@@ -425,7 +425,7 @@ def _train(cfg, kind, tcfg, out_dir, dist, model_path, data, resume) -> Path:
         save_checkpoint(out_dir, tcfg.max_steps, model, tokenizer, optimizer, scheduler, stream, dist,
                         tcfg.keep_checkpoints, fsdp)
     final = out_dir / "final"
-    model_sd = full_model_state(model, fsdp, rank0_only=True) if fsdp else None
+    model_sd = full_model_state(model, fsdp) if fsdp else None
     if dist.main:
         with atomic_dir(final) as tmp:
             kwargs = {"state_dict": model_sd} if model_sd is not None else {}
