@@ -159,3 +159,19 @@ def test_rl_two_processes_equal_one(tmp_path, tiny_model_dir, reward_model_dir, 
     a, b = _weights(tmp_path / "fsdp-resume"), _weights(tmp_path / "fsdp")
     assert all(torch.equal(a[k], b[k]) for k in b)
     assert [r["grad_norm"] for r in _steps(tmp_path / "fsdp-resume")] == [r["grad_norm"] for r in _steps(tmp_path / "fsdp")]
+
+
+@pytest.mark.gpu  # NCCL and bf16 on CUDA: not run here (no GPU was lent to this work)
+def test_rl_fsdp_bf16_on_cuda(tmp_path, tiny_model_dir, reward_model_dir):
+    """FSDP2 over NCCL on one GPU, bf16 compute: the run completes with finite gradient norms and
+    saves fp32 masters."""
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    torch.distributed.init_process_group("nccl", store=torch.distributed.HashStore(), rank=0, world_size=1)
+    try:
+        over = [*OVERRIDES, "rl.steps=2", f"rl.reward_model={reward_model_dir}", "model.device=cuda", "model.dtype=bfloat16"]
+        run_rl(load_config("smoke", over), tiny_model_dir, tmp_path / "cuda", progress=False)
+    finally:
+        torch.distributed.destroy_process_group()
+    assert all(torch.isfinite(torch.tensor(r["grad_norm"])) for r in _steps(tmp_path / "cuda"))
+    assert {v.dtype for v in _weights(tmp_path / "cuda").values()} == {torch.float32}
