@@ -124,7 +124,7 @@ def assert_same_rl(a: Path, b: Path, tol: float = 1e-5) -> dict:
 def test_rl_fsdp_one_process_equals_plain(tmp_path, tiny_model_dir, reward_model_dir, one_process_group):
     """Fast variant: the FSDP2-wrapped scorer (packed rows, full rollout copy re-synced after each update,
     clipping over the sharded parameters) trains like the plain loop."""
-    over = [*OVERRIDES, "rl.steps=2", f"rl.reward_model={reward_model_dir}"]
+    over = [*OVERRIDES, "rl.steps=2", "rl.mu=1", f"rl.reward_model={reward_model_dir}"]
     run_rl(load_config("smoke", [*over, "rl.distributed=fsdp"]), tiny_model_dir, tmp_path / "fsdp", progress=False)
     torch.distributed.destroy_process_group()  # the plain run: no group, no wrapping
     try:
