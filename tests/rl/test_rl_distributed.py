@@ -155,6 +155,22 @@ def test_rl_two_processes_equal_one(tmp_path, tiny_model_dir, reward_model_dir, 
     assert_same_rl(tmp_path / "ddp", tmp_path / "one")
     assert_same_rl(tmp_path / "fsdp", tmp_path / "one")
     assert json.loads((tmp_path / "fsdp" / "summary.json").read_text())["processes"] == 2
+    # uneven shares (rank 1 runs an idle micro-batch to keep step): the one-process update's norm and diagnostics
+    import rl_torchrun_worker as worker
+    from seekmath.models import load_model
+    from seekmath.rl.grpo import train_on_batch
+    from seekmath.rl.rollout import TokenScorer
+
+    rollout, adv = worker.uneven_rollout()
+    scorer = TokenScorer(load_model(tiny_model_dir, dtype="float32", device="cpu"))
+    one = train_on_batch(scorer, torch.optim.SGD(scorer.parameters(), lr=0.0), rollout, adv, ref_logp=None,
+                         rl=load_config("smoke", ["rl.micro_batch_size=2", "rl.mu=1"]).rl, algorithm="online_rft")
+    for mode in ("ddp", "fsdp"):
+        two = json.loads((tmp_path / f"uneven-{mode}.json").read_text())
+        print(f"uneven {mode}: grad norm {two['grad_norm']:.7f} vs {one['grad_norm']:.7f}")
+        assert two["grad_norm"] == pytest.approx(one["grad_norm"], rel=1e-5)
+        assert two["entropy"] == pytest.approx(one["entropy"], rel=1e-5)
+        assert two["surrogate_loss"] == pytest.approx(one["surrogate_loss"], rel=1e-4, abs=1e-6)
     # stopped after step 1 (full policy + optimizer shards written by both processes), resumed: bit-identical
     a, b = _weights(tmp_path / "fsdp-resume"), _weights(tmp_path / "fsdp")
     assert all(torch.equal(a[k], b[k]) for k in b)
