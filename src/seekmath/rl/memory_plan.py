@@ -164,15 +164,17 @@ def memory_plan(shape: ModelShape, *, world_size: int = 1, gpu_gib: float = 80.0
                           "(its training rounds need 12 B x params more, between RL steps)"))
     tokens = micro_batch * (prompt_tokens + max_new_tokens)
     a = c * (4 * H + 2 * kv + 4 * I) + 8 * H
+    full, ckpt = tokens * L * a, tokens * L * H * c + tokens * a
     if gradient_checkpointing:
-        act, how = tokens * L * H * c + tokens * a, f"{tokens} tokens x {L} layer inputs + 1 layer recomputed (checkpointing)"
+        act, how = ckpt, f"{tokens} tokens x {L} layer inputs + 1 layer recomputed (checkpointing; without: {g(full):.2f})"
     else:
-        act, how = tokens * L * a, f"{tokens} tokens x {L} layers x {a / 1024:.0f} KiB"
+        act, how = full, f"{tokens} tokens x {L} layers x {a / 1024:.0f} KiB (with checkpointing: {g(ckpt):.2f})"
     parts.append(Part(f"activations ({micro_batch} outputs/micro-batch)", g(act), 0.0, how))
     K = micro_batch * max_new_tokens
     rows = min(K, chunk_tokens) if chunk_tokens > 0 else K
-    parts.append(Part("log-prob head (fp32 logits)", g(rows * V * (c + 8)), 0.0,
-                      f"{rows} tokens x vocab {V} x {c + 8} B" + (" (chunked)" if chunk_tokens > 0 and rows < K else "")))
+    head_how = f"{rows} tokens x vocab {V} x {c + 8} B"
+    head_how += f" (chunked; unchunked: {g(K * V * (c + 8)):.2f})" if rows < K else (" (unchunked)" if chunk_tokens <= 0 else "")
+    parts.append(Part("log-prob head (fp32 logits)", g(rows * V * (c + 8)), 0.0, head_how))
     problems = []
     if engine == "vllm":
         share = vllm_utilization * gpu_gib
