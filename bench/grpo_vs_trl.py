@@ -56,9 +56,10 @@ def run_trl(model_path: Path, problems, args, out: Path) -> tuple[list[float], l
     from trl import GRPOConfig, GRPOTrainer
 
     from seekmath.models import load_model, load_tokenizer
-    from seekmath.rl.grpo import make_rule_reward, policy_prompt, prompt_indices
+    from seekmath.rl.grpo import policy_prompt, prompt_indices
+    from seekmath.rl.rewards import RuleReward
 
-    rule = make_rule_reward()
+    rule = RuleReward()
 
     def correctness(prompts, completions, answer, **kw):
         return rule(list(completions), list(answer)).tolist()

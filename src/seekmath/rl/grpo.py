@@ -13,7 +13,14 @@ Cost structure (why it is fast): the sampled tokens' log-probs under pi_ref are 
 batch in a few large no-grad forwards; pi_old's log-probs are NOT recomputed when mu = 1 — the
 training forward's own detached log-probs are exactly pi_old there (rho = 1 in value, grad log pi in
 gradient); with mu > 1 they come from one no-grad pass before the first update. The LM head only runs
-over the completion block (`logits_to_keep`).
+over the real completion tokens, in chunks (`rollout.TokenScorer`).
+
+Precision and memory (what lets a 7B policy fit, `rl/memory_plan.py`): the policy keeps fp32 master
+weights whatever `model.dtype` says and computes in it through the trainer's autocast (AdamW on bf16
+weights loses updates below bf16's resolution: at lr 1e-6 almost all of them); micro-batches of any
+number of outputs; optional gradient checkpointing; the reference in the compute dtype on the same
+device, on the CPU, or absent when beta = 0; vLLM's memory share, sleep mode, tensor parallelism and
+length under `rl.vllm.*`.
 
 `algorithm`:
 - ``grpo``: eq. 3 with outcome (rule/orm) or process (prm) advantages.
@@ -30,7 +37,8 @@ weights, reference, optimiser, scheduler and RNG states are checkpointed atomica
 
 from __future__ import annotations
 
-import copy
+import dataclasses
+import json
 import logging
 import random
 import shutil
@@ -42,13 +50,15 @@ import torch
 
 from seekmath.rl.advantages import indicator_advantages, informative_groups, outcome_advantages, process_advantages
 from seekmath.rl.losses import AGGREGATIONS, aggregation_weights, grpo_loss
-from seekmath.rl.rollout import GroupedRollout, grouped_logprobs, grouped_logprobs_nograd
+from seekmath.rl.rollout import GroupedRollout, TokenScorer, score_outputs, scorer_logprobs_nograd
 
 log = logging.getLogger("seekmath.rl")
 
 ALGORITHMS = ("grpo", "online_rft", "rft")
 REWARDS = ("rule", "orm", "prm")
 ZERO_VARIANCE = ("keep", "skip")
+REFERENCE = ("same_device", "cpu", "none")
+PRECISION = {"float32": "fp32", "bfloat16": "bf16"}  # model.dtype -> compute precision (train.trainer's names)
 LOGPROB_GAP_WARN = 0.1  # nats/token: fp32 shows ~1e-6, bf16 ~1e-2; more means the sampler ran other weights
 
 
@@ -75,6 +85,32 @@ def validate(rl) -> None:
         raise ValueError(f"rl.top_p must be in (0, 1], got {rl.top_p}")
     if rl.lr <= 0 or rl.beta < 0 or rl.clip_eps < 0:
         raise ValueError("rl.lr must be > 0, rl.beta and rl.clip_eps >= 0")
+    if rl.reference not in REFERENCE:
+        raise ValueError(f"rl.reference: unknown {rl.reference!r}; expected one of {', '.join(REFERENCE)}")
+    if rl.reference == "none" and needs_anchor(rl):
+        what = "rl.algorithm=rft samples from the frozen initial policy" if rl.algorithm == "rft" else f"rl.beta={rl.beta} needs pi_ref"
+        raise ValueError(f"rl.reference=none: {what}; use same_device or cpu (or rl.beta=0)")
+    if rl.distributed not in ("ddp", "fsdp"):
+        raise ValueError(f"rl.distributed: unknown {rl.distributed!r}; expected ddp or fsdp")
+    if rl.logprob_chunk_tokens < 0:
+        raise ValueError(f"rl.logprob_chunk_tokens must be >= 0, got {rl.logprob_chunk_tokens}")
+    if not 0 < rl.vllm.gpu_memory_utilization <= 1:
+        raise ValueError(f"rl.vllm.gpu_memory_utilization must be in (0, 1], got {rl.vllm.gpu_memory_utilization}")
+    if rl.vllm.tensor_parallel_size < 1 or rl.vllm.max_model_len < 0:
+        raise ValueError("rl.vllm.tensor_parallel_size must be >= 1 and rl.vllm.max_model_len >= 0")
+
+
+def needs_anchor(rl) -> bool:
+    """A frozen copy of the policy: pi_ref (grpo, beta > 0) or the initial sampler (rft)."""
+    return (rl.algorithm == "grpo" and rl.beta > 0) or rl.algorithm == "rft"
+
+
+def compute_precision(model_dtype: str) -> str:
+    """model.dtype -> the trainer's precision name; the weights themselves always stay fp32 (master weights)."""
+    if model_dtype not in PRECISION:
+        raise ValueError(f"model.dtype: RL trains in float32 or bfloat16 (fp32 master weights + bf16 autocast), "
+                         f"not {model_dtype!r} (float16 would need loss scaling)")
+    return PRECISION[model_dtype]
 
 
 def step_seed(seed: int, step: int, salt: int = 0) -> int:
@@ -108,30 +144,17 @@ def policy_prompt(question: str, tokenizer=None, fmt: str = "auto") -> str:
 # Rewards
 
 
-def make_rule_reward(mode: str = "strict", truncation_reward: float = 0.0):
-    """rlfamily's RuleReward over the grader; a minimal exact match on the last boxed answer if absent."""
-    try:
-        from seekmath.rl.rewards import RuleReward
-
-        return RuleReward(mode=mode, truncation_reward=truncation_reward)
-    except ImportError:  # pragma: no cover - only before the rewards module exists
-        from seekmath.evaluate.boxed import last_boxed
-
-        def exact(responses, golds, questions=None):
-            return torch.tensor([float((last_boxed(r) or "").strip() == str(g).strip()) for r, g in zip(responses, golds)])
-
-        return exact
-
-
 class RewardModelSource:
     """orm / prm rewards from rlfamily's RewardModel, plus its (continual) training for Algorithm 1.
 
-    Round k writes `out/reward_model/round-k/` (metrics, summary, `final/` = the RM); the replay
-    buffer of historical RM data lives in `out/reward_model/replay.json` (so a resumed run replays
-    the same history).
+    Round k writes `out/reward_model/round-k/` (metrics, summary, `final/` = the RM). The replay
+    buffer of historical RM data (and its sampling state) is part of the RL checkpoint
+    (`state_dict`), so a run resumed from a checkpoint taken before round k redoes round k from the
+    same history. The RM lives on the policy's device with fp32 weights (as the policy's master
+    weights) and scores in the policy's compute precision.
     """
 
-    def __init__(self, cfg, tokenizer, out_dir: Path, rule, init_path: Path):
+    def __init__(self, cfg, tokenizer, out_dir: Path, rule, init_path: Path, device: str = "cpu"):
         from seekmath.rl.reward_model import ReplayBuffer
 
         self.cfg, self.rl = cfg, cfg.rl
@@ -140,18 +163,23 @@ class RewardModelSource:
         self.root = out_dir / "reward_model"
         self.rule = rule
         self.init_path = Path(cfg.rl.rm.init) if cfg.rl.rm.init else init_path
+        self.device = device
         self.rm = None
         self.replay = ReplayBuffer(replay_ratio=self.rl.rm_replay_ratio, capacity=self.rl.rm.buffer_capacity, seed=self.rl.seed)
-        if (self.root / "replay.json").is_file():
-            self.replay = ReplayBuffer.load(self.root / "replay.json")
 
-    def load(self, path: Path, device: str = "cpu") -> None:
+    def state_dict(self) -> dict:
+        return {"replay": self.replay.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.replay.load_state_dict(state["replay"])
+
+    def load(self, path: Path) -> None:
         from seekmath.rl.reward_model import RewardModel
 
-        self.rm = RewardModel.load(path, device=device)
+        self.rm = RewardModel.load(path, device=self.device)
 
-    def load_round(self, k: int, device: str = "cpu") -> None:
-        self.load(self.root / f"round-{k}" / "final", device)
+    def load_round(self, k: int) -> None:
+        self.load(self.root / f"round-{k}" / "final")
 
     def ready(self) -> bool:
         return self.rm is not None
@@ -185,18 +213,26 @@ class RewardModelSource:
         fresh = self._examples(engine, problems, seed)
         mixed = self.replay.mix(fresh)
         base = self.rm if self.rm is not None else self.init_path
-        self.rm = train_reward_model(base, self.tok, mixed, self.kind, self.root / f"round-{round_k}", self.cfg, progress=False)
+        self.rm = train_reward_model(base, self.tok, mixed, self.kind, self.root / f"round-{round_k}", self.cfg, progress=False,
+                                     device=self.device)
         self.replay.add(fresh)
-        self.replay.save(self.root / "replay.json")
         after = getattr(self.rm, "last_summary", {}).get("heldout_after", {})
         return {"rm_examples": len(mixed), "rm_fresh": len(fresh), "rm_seconds": round(time.time() - t0, 2),
                 "rm_heldout_accuracy": after.get("accuracy"), "rm_heldout_auc": after.get("auc")}
 
+    def _autocast(self):
+        """Scoring in the policy's compute precision (the RM's weights are fp32 masters, like the policy's)."""
+        from seekmath.train.trainer import autocast_context
+
+        return autocast_context(compute_precision(self.cfg.model.dtype), torch.device(self.device))
+
     def outcome_scores(self, prompts, responses) -> torch.Tensor:
-        return self.rm.score_outcomes(prompts, responses, batch_size=self.rl.rm.batch_size).float().cpu()
+        with self._autocast():
+            return self.rm.score_outcomes(prompts, responses, batch_size=self.rl.rm.batch_size).float().cpu()
 
     def step_scores(self, prompts, responses, prompt_ids, response_ids):
-        scores = self.rm.score_steps(prompts, responses, rule=self.rl.step_rule, batch_size=self.rl.rm.batch_size)
+        with self._autocast():
+            scores = self.rm.score_steps(prompts, responses, rule=self.rl.step_rule, batch_size=self.rl.rm.batch_size)
         ends = [self.rm.step_end_tokens(pi, ri, r, self.rl.step_rule) for pi, ri, r in zip(prompt_ids, response_ids, responses)]
         # the two segmentations come from the same rule; guard against a mismatch rather than mis-assign credit
         for i, (s, e) in enumerate(zip(scores, ends)):
@@ -227,26 +263,133 @@ def _latest_checkpoint(out: Path) -> Path | None:
     return steps[-1][1] if steps else None
 
 
-def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched) -> Path:
-    from seekmath.runs import atomic_dir, atomic_write_json
+def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched, rm_source=None, dist=None, sharded=None,
+                    policy_state: dict | None = None) -> Path:
+    """Everything a resume needs, in one atomic folder: fp32 policy, reference, optimiser, scheduler, RNG,
+    the loop state and (iterative RL) the RM replay buffer.
 
+    Several processes: every process calls this; rank 0 writes the (full) policy and the rest. With
+    FSDP2 (`sharded` = the wrapped scorer) the optimizer is sharded: every process writes its shards
+    of it and of the model with torch.distributed.checkpoint (`dcp/`); `policy_state` is then the
+    gathered fp32 weights `policy` (the rollout copy, maybe bf16) is saved with."""
+    from seekmath.distributed import Dist, save_sharded, shared_atomic_dir
+    from seekmath.runs import atomic_write_json
+
+    dist = dist or Dist.one_process()
     target = out / "checkpoints" / f"step-{state.step:06d}"
-    with atomic_dir(target) as tmp:
-        policy.save_pretrained(tmp / "policy", safe_serialization=True)
-        tok.save_pretrained(tmp / "policy")
-        if ref is not None:
-            torch.save(ref.state_dict(), tmp / "ref.pt")
-        torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp / "optimizer.pt")
-        torch.save({"torch": torch.get_rng_state(), "python": random.getstate()}, tmp / "rng.pt")
-        atomic_write_json(tmp / "state.json", state.as_dict())
-    for old in (out / "checkpoints").glob("step-*"):  # keep the newest only
-        if old != target:
-            shutil.rmtree(old, ignore_errors=True)
+    with shared_atomic_dir(target, dist) as tmp:
+        if sharded is not None:
+            save_sharded(tmp / "dcp", sharded, opt)
+        if dist.main:
+            policy.save_pretrained(tmp / "policy", safe_serialization=True, **({"state_dict": policy_state} if policy_state else {}))
+            tok.save_pretrained(tmp / "policy")
+            if ref is not None:
+                torch.save(ref.state_dict(), tmp / "ref.pt")
+            torch.save({"optimizer": opt.state_dict() if sharded is None else None, "scheduler": sched.state_dict()}, tmp / "optimizer.pt")
+            torch.save({"torch": torch.get_rng_state(), "python": random.getstate()}, tmp / "rng.pt")
+            if rm_source is not None:
+                atomic_write_json(tmp / "reward_model.json", rm_source.state_dict())
+            atomic_write_json(tmp / "state.json", state.as_dict())
+    if dist.main:
+        for old in (out / "checkpoints").glob("step-*"):  # keep the newest only
+            if old != target:
+                shutil.rmtree(old, ignore_errors=True)
+    dist.barrier()
     return target
 
 
 # ----------------------------------------------------------------------------------------------
-# Evaluation inside the loop (greedy, held-out synthetic test problems, the grader)
+# Building the parts (one place each, so a distributed launcher can wrap them)
+
+
+def build_policy(cfg, source, device) -> tuple[torch.nn.Module, TokenScorer]:
+    """(policy, scorer): the HF policy with fp32 master weights on `device`, and the TokenScorer that
+    trains it (compute in model.dtype through the trainer's autocast; chunked log-probs).
+
+    Wrap the SCORER for DDP/FSDP: its forward is the whole log-prob computation.
+    """
+    from seekmath.models import load_model
+
+    rl = cfg.rl
+    precision = compute_precision(cfg.model.dtype)
+    # fp32 master weights whatever model.dtype says, exactly as train.trainer does: AdamW on bf16 weights
+    # loses updates below bf16's resolution (at lr 1e-6 most of them); bf16 compute comes from autocast
+    policy = load_model(source, dtype="float32", device=str(device))
+    policy.config.use_cache = False
+    if rl.gradient_checkpointing:
+        policy.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    return policy, TokenScorer(policy, precision, rl.logprob_chunk_tokens)
+
+
+def build_reference(cfg, model_path, ckpt: Path | None, device) -> tuple[torch.nn.Module | None, TokenScorer | None]:
+    """The frozen anchor (pi_ref for grpo with beta > 0, the initial sampler for rft) at `rl.reference`.
+
+    It never trains, so it is stored in the compute dtype (bf16: half the memory) and built the same
+    way on a fresh and a resumed run (the initial policy, then the checkpoint's copy if there is one).
+    """
+    from seekmath.models import load_model
+
+    rl = cfg.rl
+    if not needs_anchor(rl):
+        return None, None
+    place = "cpu" if rl.reference == "cpu" else str(device)
+    precision = compute_precision(cfg.model.dtype)
+    anchor = load_model(model_path, dtype=cfg.model.dtype, device=place)
+    anchor.config.use_cache = False
+    if ckpt is not None and (ckpt / "ref.pt").is_file():
+        anchor.load_state_dict(torch.load(ckpt / "ref.pt", map_location=place))
+    anchor.requires_grad_(False).eval()
+    return anchor, TokenScorer(anchor, precision, rl.logprob_chunk_tokens)
+
+
+def build_optimizer(params, rl):
+    """AdamW on the (fp32) trainable parameters + linear warmup to a constant lr."""
+    opt = torch.optim.AdamW(params, lr=rl.lr, weight_decay=rl.weight_decay)
+    warm = max(0, rl.warmup_steps)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) if warm else 1.0)
+    return opt, sched
+
+
+class AutocastEngine:
+    """The hf engine generating from fp32 master weights in the compute precision (the training forward's numerics)."""
+
+    def __init__(self, engine, precision: str, device):
+        self.engine, self.precision, self.device = engine, precision, torch.device(device)
+
+    def generate(self, *args, **kwargs):
+        from seekmath.train.trainer import autocast_context
+
+        with autocast_context(self.precision, self.device):
+            return self.engine.generate(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+
+def build_engine(cfg, model, tok, max_prompt_tokens: int = 0):
+    """The rollout engine over `model`: hf (the live module, under autocast) or vllm (rl.vllm.* settings)."""
+    from seekmath.generate import make_engine
+
+    rl = cfg.rl
+    if rl.engine == "vllm":
+        kw = dataclasses.asdict(rl.vllm)
+        if not kw["max_model_len"]:
+            kw["max_model_len"] = max_prompt_tokens + rl.max_new_tokens
+        return make_engine("vllm", model, tok, batch_size=rl.generation_batch_size, dtype=cfg.model.dtype, **kw)
+    engine = make_engine(rl.engine, model, tok, batch_size=rl.generation_batch_size)
+    precision = compute_precision(cfg.model.dtype)
+    return AutocastEngine(engine, precision, next(model.parameters()).device) if precision != "fp32" else engine
+
+
+def as_scorer(model, rl=None):
+    """A TokenScorer (maybe DDP/FSDP-wrapped) as is; a bare HF model as an fp32 scorer."""
+    if model is None or isinstance(getattr(model, "module", model), TokenScorer):
+        return model
+    return TokenScorer(model, "fp32", rl.logprob_chunk_tokens if rl is not None else 0)
+
+
+# ----------------------------------------------------------------------------------------------
+# Evaluation inside the loop (greedy, held-out problems, the grader)
 
 
 def greedy_accuracy(engine, problems, rule, max_new_tokens: int, fmt: str = "auto") -> float:
@@ -261,27 +404,41 @@ def greedy_accuracy(engine, problems, rule, max_new_tokens: int, fmt: str = "aut
 # One GRPO step's training part (pure w.r.t. its inputs; used by run_rl and the TRL bench)
 
 
-def train_on_batch(policy, opt, rollout: GroupedRollout, advantages: torch.Tensor, *, ref_logp, rl, algorithm: str = "grpo",
-                   weights: torch.Tensor | None = None) -> dict:
+def train_on_batch(scorer, opt, rollout: GroupedRollout, advantages: torch.Tensor, *, ref_logp, rl, algorithm: str = "grpo",
+                   weights: torch.Tensor | None = None, dist=None, local_scorer=None) -> dict:
     """mu optimiser steps of eq. 3 on one sampled batch; returns diagnostics.
 
+    ``scorer``: the policy's TokenScorer (maybe DDP/FSDP-wrapped; a bare HF model is scored in fp32).
     ``advantages``: [N] (outcome) or [N, T] (process). For rft/online_rft they are I(o) and beta = 0.
-    Micro-batches hold whole groups (the prompt runs once per group); the aggregation weights come
-    from the whole batch, so the update does not depend on the micro-batch size. ``weights`` ([N, >=T]):
-    aggregation weights computed on a larger batch this one was cut from (rl.zero_variance = skip).
+    Micro-batches are `rl.micro_batch_size` consecutive outputs (a group may be split); the aggregation
+    weights come from the whole batch, so the update does not depend on the micro-batch size (tested).
+    ``weights`` ([N, >=T]): aggregation weights computed on a larger batch this one was cut from
+    (rl.zero_variance = skip, or the whole batch when this process holds a share of it).
+    ``dist`` (seekmath.distributed.Dist): several processes, each holding a share of the batch; the
+    scorer is then DDP/FSDP2-wrapped, losses are scaled by the world size (the wrappers average), the
+    gradient is reduced once per optimiser step and the diagnostics are summed over processes.
+    ``local_scorer``: the same weights without collectives (FSDP2: the rollout copy) for no-grad passes.
     """
+    from seekmath.distributed import Dist, clip_grad_norm, gradient_sync
+    from seekmath.rl.distributed import batch_totals, idle_micro_batch
+
+    dist = dist or Dist.one_process()
+    scorer = as_scorer(scorer, rl)
     mask = rollout.completion_mask()
     if weights is None:
-        weights = aggregation_weights(mask, rl.aggregation, max_len=rl.max_new_tokens)
+        totals = batch_totals(mask, dist) if dist.world > 1 else None
+        weights = aggregation_weights(mask, rl.aggregation, max_len=rl.max_new_tokens, totals=totals)
     weights = weights[:, : mask.shape[1]]
     beta = rl.beta if algorithm == "grpo" else 0.0
-    slices = rollout.group_slices(rl.micro_batch_size)
+    slices = rollout.output_slices(rl.micro_batch_size)
+    # every process runs as many forwards as the busiest one (FSDP2 gathers weights inside each)
+    n_passes = int(dist.all_reduce([len(slices)], op="max")[0]) if dist.world > 1 else len(slices)
     old_logp = None
     if rl.mu > 1:  # the sampling policy's log-probs, once, before the first update
-        old_logp = grouped_logprobs_nograd(policy, rollout, rl.micro_batch_size, rl.temperature)
-    policy.train()
+        old_logp = scorer_logprobs_nograd(local_scorer or scorer, rollout, rl.micro_batch_size, rl.temperature)
+    scorer.train()
     out = {"kl": 0.0, "clip_fraction": 0.0, "entropy": 0.0, "surrogate_loss": 0.0, "grad_norm": 0.0}
-    n_tok = max(1, int(mask.sum()))
+    n_tok = max(1, int(dist.sum(float(mask.sum()))))
     # sampler-vs-trainer check: before the first update pi_theta is the policy that sampled (rft samples
     # from the frozen initial policy instead, so there is nothing to compare)
     check_gap = rollout.sampler_logprobs is not None and algorithm != "rft"
@@ -289,31 +446,41 @@ def train_on_batch(policy, opt, rollout: GroupedRollout, advantages: torch.Tenso
     for it in range(rl.mu):
         opt.zero_grad(set_to_none=True)
         total_loss = kl_sum = clip_sum = ent_sum = 0.0
-        for sl in slices:
-            logp, ent, m = grouped_logprobs(policy, rollout, sl, rl.temperature, with_entropy=(it == 0))
-            T, dev = logp.shape[1], logp.device
+        for k in range(n_passes):
+            with gradient_sync(scorer, enabled=k == n_passes - 1):  # one gradient reduction per optimiser step
+                if k >= len(slices):
+                    idle_micro_batch(scorer, rollout.pad_id)
+                    continue
+                sl = slices[k]
+                logp, ent, m = score_outputs(scorer, rollout, sl, rl.temperature, with_entropy=(it == 0))
+                T, dev = logp.shape[1], logp.device
+                if it == 0 and check_gap:
+                    gap = (logp.detach().float().cpu() - rollout.sampler_logprob_tensor(sl, T)).abs()[m.cpu()]
+                    if gap.numel():
+                        gap_sum += float(gap.sum())
+                        gap_max = max(gap_max, float(gap.max()))
+                adv = advantages[sl]
+                if adv.dim() == 2:
+                    adv = adv[:, :T]
+                if old_logp is None or algorithm == "rft":
+                    old = logp.detach()  # mu = 1: pi_old = pi_theta (no recomputation); rft: plain grad log pi
+                else:
+                    old = old_logp[sl, :T].to(dev)
+                ref = ref_logp[sl, :T].to(dev) if ref_logp is not None else None
+                loss, st = grpo_loss(logp, old, ref, adv.to(dev), m, clip_eps=rl.clip_eps, beta=beta,
+                                     aggregation=rl.aggregation, max_len=rl.max_new_tokens, weights=weights[sl, :T].to(dev))
+                (loss * dist.world).backward()  # DDP/FSDP2 average over processes; the weights already sum to the batch's
+                total_loss += float(loss.detach())
+                kl_sum += st.kl_mean * st.tokens
+                clip_sum += st.clip_fraction * st.tokens
+                if ent is not None:
+                    ent_sum += float((ent * m).sum())
+        if dist.world > 1:  # the whole batch's diagnostics
+            total_loss, kl_sum, clip_sum, ent_sum = dist.all_reduce([total_loss, kl_sum, clip_sum, ent_sum]).tolist()
             if it == 0 and check_gap:
-                gap = (logp.detach().float().cpu() - rollout.sampler_logprob_tensor(sl, T)).abs()[m.cpu()]
-                if gap.numel():
-                    gap_sum += float(gap.sum())
-                    gap_max = max(gap_max, float(gap.max()))
-            adv = advantages[sl]
-            if adv.dim() == 2:
-                adv = adv[:, :T]
-            if old_logp is None or algorithm == "rft":
-                old = logp.detach()  # mu = 1: pi_old = pi_theta (no recomputation); rft: plain grad log pi
-            else:
-                old = old_logp[sl, :T].to(dev)
-            ref = ref_logp[sl, :T].to(dev) if ref_logp is not None else None
-            loss, st = grpo_loss(logp, old, ref, adv.to(dev), m, clip_eps=rl.clip_eps, beta=beta,
-                                 aggregation=rl.aggregation, max_len=rl.max_new_tokens, weights=weights[sl, :T].to(dev))
-            loss.backward()
-            total_loss += float(loss.detach())
-            kl_sum += st.kl_mean * st.tokens
-            clip_sum += st.clip_fraction * st.tokens
-            if ent is not None:
-                ent_sum += float((ent * m).sum())
-        gn = torch.nn.utils.clip_grad_norm_(policy.parameters(), rl.max_grad_norm) if rl.max_grad_norm > 0 else torch.tensor(0.0)
+                gap_sum = float(dist.all_reduce([gap_sum])[0])
+                gap_max = float(dist.all_reduce([gap_max], op="max")[0])
+        gn = clip_grad_norm(scorer, rl.max_grad_norm)  # pre-clip norm of every parameter (listed after the backward)
         opt.step()
         if it == 0:
             out.update(kl=kl_sum / n_tok, clip_fraction=clip_sum / n_tok, entropy=ent_sum / n_tok,
@@ -328,22 +495,67 @@ def train_on_batch(policy, opt, rollout: GroupedRollout, advantages: torch.Tenso
 # ----------------------------------------------------------------------------------------------
 
 
-def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | None = None, progress: bool = True) -> Path:
+def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | None = None, progress: bool = True,
+           gpu_memory_gb: float | None = None) -> Path:
     """Run the RL stage; returns `out_dir/final` (HF policy). See the module docstring.
 
     stop_after: stop (checkpointed, no final/) once this many global steps are done — used to test
     resume and to time-box; `resume=True` then continues exactly where it stopped.
+    gpu_memory_gb: check the memory plan against this budget (default: the CUDA device's, none on CPU).
+
+    Under torchrun (WORLD_SIZE > 1) every process runs this: the policy's scorer is wrapped with
+    rl.distributed (ddp | fsdp, seekmath.distributed.wrap_distributed, the trainer's wrapping) and
+    each process samples and trains its share of the groups (seekmath.rl.distributed); rank 0
+    writes the metrics, checkpoints and final/.
     """
-    from seekmath.generate import make_engine
-    from seekmath.models import load_model, load_tokenizer, save_pretrained
-    from seekmath.runs import MetricsLogger, atomic_write_json, prepare_stage_dir, set_threads
-    from seekmath.tasks.synthetic import generate_problems
+    from seekmath.distributed import Dist
+
+    dist = Dist(cfg.model.device)
+    try:
+        return _run_rl(cfg, model_path, out_dir, dist, resume=resume, stop_after=stop_after, progress=progress,
+                       gpu_memory_gb=gpu_memory_gb)
+    finally:
+        dist.close()
+
+
+class _NoMetrics:
+    """What ranks other than 0 log to."""
+
+    def log(self, *args, **kwargs) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu_memory_gb) -> Path:
+    from seekmath.distributed import copy_full_weights, full_model_state, load_sharded, wrap_distributed
+    from seekmath.models import load_tokenizer, pick_device, pick_dtype, save_pretrained
+    from seekmath.rl.distributed import generation_unit, rank_groups
+    from seekmath.rl.memory_plan import check_fits
+    from seekmath.rl.questions import load_rl_questions
+    from seekmath.rl.rewards import RuleReward
+    from seekmath.runs import MetricsLogger, atomic_dir, atomic_write_json, prepare_stage_dir, set_threads
 
     rl = cfg.rl
     validate(rl)
+    compute_precision(cfg.model.dtype)
     set_threads(rl.threads)
-    out = prepare_stage_dir(out_dir, cfg)
     model_path = Path(model_path)
+    device = dist.device if dist.world > 1 else pick_device(cfg.model.device)
+    if dist.world > 1:
+        if rl.reward != "rule" and (not rl.reward_model or rl.iterations > 1):
+            raise ValueError(f"rl.reward={rl.reward}: reward-model training runs on one process; under torchrun use rl.reward=rule "
+                             "or a trained rl.reward_model with rl.iterations=1")
+        per_rank = rank_groups(rl.prompts_per_step, dist.world, dist.rank)
+        unit = generation_unit(rl.group_size, rl.generation_batch_size)
+        if len(per_rank) % unit and dist.main:
+            log.warning("rl: %d groups per process is not a multiple of the %d groups generated per call: the samples "
+                        "differ from a one-process run's (same distribution)", len(per_rank), unit)
+    check_fits(cfg, model_path, device, gpu_memory_gb)  # refuses with the plan table before anything heavy
+    problems, eval_set = load_rl_questions(cfg)  # a missing data source fails here, before the model loads
+    out = prepare_stage_dir(out_dir, cfg) if dist.main else Path(out_dir)
+    dist.barrier()
     total_steps = rl.iterations * rl.steps
 
     ckpt = _latest_checkpoint(out) if resume else None
@@ -352,32 +564,29 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
             log.info("rl: %s/final exists; nothing to resume", out)
             return out / "final"
         log.info("rl: no checkpoint in %s; starting fresh", out)
-    if not resume and (out / "checkpoints").exists():
+    if not resume and (out / "checkpoints").exists() and dist.main:
         shutil.rmtree(out / "checkpoints")
+    dist.barrier()
 
     tok = load_tokenizer(model_path)
-    policy = load_model(ckpt / "policy" if ckpt else model_path, cfg.model.dtype, cfg.model.device)
-    policy.config.use_cache = False
-    device = policy.device
-
-    # The reference (grpo with beta > 0) or the frozen initial sampler (rft): a frozen copy.
-    need_anchor = (rl.algorithm == "grpo" and rl.beta > 0) or rl.algorithm == "rft"
-    anchor = None
-    if need_anchor:
-        anchor = copy.deepcopy(policy)  # same construction on a fresh run and a resumed one (bit-exact resume)
-        if ckpt is not None and (ckpt / "ref.pt").is_file():
-            anchor.load_state_dict(torch.load(ckpt / "ref.pt", map_location=device))
-        anchor.requires_grad_(False).eval()
-
-    opt = torch.optim.AdamW(policy.parameters(), lr=rl.lr, weight_decay=rl.weight_decay)
-    warm = max(0, rl.warmup_steps)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) if warm else 1.0)
+    policy, scorer = build_policy(cfg, ckpt / "policy" if ckpt else model_path, device)
+    # local_policy/local_scorer: the full current weights this process can run alone (no collectives):
+    # the rollout engine's model, the no-grad passes, the reference reset and the saved policy
+    local_policy, local_scorer, fsdp = policy, scorer, False
+    if dist.world > 1 or torch.distributed.is_initialized():
+        scorer, fsdp = wrap_distributed(scorer, rl.distributed, dist, precision=compute_precision(cfg.model.dtype))
+        if fsdp:  # the policy is sharded in place: a full copy in the compute dtype, re-synced after every update
+            local_policy, local_scorer = build_policy(cfg, ckpt / "policy" if ckpt else model_path, device)
+            local_policy.requires_grad_(False).to(pick_dtype(cfg.model.dtype))
+    anchor, anchor_scorer = build_reference(cfg, model_path, ckpt, device)
+    opt, sched = build_optimizer([p for p in scorer.parameters() if p.requires_grad], rl)
     state = TrainState()
     if ckpt is not None:
-        import json
-
         o = torch.load(ckpt / "optimizer.pt", map_location=device, weights_only=False)
-        opt.load_state_dict(o["optimizer"])
+        if o["optimizer"] is None:  # FSDP2: optimizer shards
+            load_sharded(ckpt / "dcp", scorer, opt)
+        else:
+            opt.load_state_dict(o["optimizer"])
         sched.load_state_dict(o["scheduler"])
         r = torch.load(ckpt / "rng.pt", weights_only=False)
         torch.set_rng_state(r["torch"])
@@ -386,36 +595,55 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
         state = TrainState(step=s["step"], rm_rounds=s["rm_rounds"], history=s.get("history", {}))
         log.info("rl: resuming from %s (step %d)", ckpt, state.step)
 
-    n_train = rl.train_problems or cfg.tasks.num_train
-    problems = generate_problems(cfg.tasks, "train", n=n_train)
-    eval_set = generate_problems(cfg.tasks, "tune", n=rl.eval_problems) if rl.eval_problems > 0 else []
-    rule = make_rule_reward(rl.rule_mode, rl.truncation_reward)
-    engine = make_engine(rl.engine, policy, tok, batch_size=rl.generation_batch_size)
-    sampler_engine = make_engine(rl.engine, anchor, tok, batch_size=rl.generation_batch_size) if rl.algorithm == "rft" else engine
+    rule = RuleReward(mode=rl.rule_mode, truncation_reward=rl.truncation_reward)
+    longest_prompt = max(len(ids) for ids in tok([policy_prompt(p.question, tok, cfg.model.prompt_format) for p in problems + eval_set])["input_ids"]) if rl.engine == "vllm" else 0
+    engine = build_engine(cfg, local_policy, tok, longest_prompt)
+    sampler_engine = build_engine(cfg, anchor, tok, longest_prompt) if rl.algorithm == "rft" else engine
 
     rm_source = None
     if rl.reward in ("orm", "prm"):
-        rm_source = RewardModelSource(cfg, tok, out, rule, model_path)
+        rm_source = RewardModelSource(cfg, tok, out, rule, model_path, device=str(device))
+        if ckpt is not None and (ckpt / "reward_model.json").is_file():
+            rm_source.load_state_dict(json.loads((ckpt / "reward_model.json").read_text()))
         if state.rm_rounds > 0:
-            rm_source.load_round(state.rm_rounds - 1, device=str(device))
+            rm_source.load_round(state.rm_rounds - 1)
         elif rl.reward_model:
-            rm_source.load(Path(rl.reward_model), device=str(device))
+            rm_source.load(Path(rl.reward_model))
 
-    metrics = MetricsLogger(out, resume_from_step=state.step + 1 if ckpt is not None else None)  # rows are logged at the completed-step count
+    def gathered_policy() -> dict | None:
+        """FSDP2: the fp32 master weights, gathered on rank 0 (every process calls this), for saving."""
+        if not fsdp:
+            return None
+        return {k.removeprefix("policy."): v for k, v in full_model_state(scorer, fsdp).items()}
+
+    def checkpoint():
+        save_checkpoint(out, state, local_policy, tok, anchor, opt, sched, rm_source, dist=dist, sharded=scorer if fsdp else None,
+                        policy_state=gathered_policy())
+
+    def evaluate() -> float:  # greedy accuracy; each process decodes a share of the problems
+        if dist.world == 1:
+            return greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens, cfg.model.prompt_format)
+        share = eval_set[dist.rank :: dist.world]
+        hits = greedy_accuracy(engine, share, rule, rl.max_new_tokens, cfg.model.prompt_format) * len(share) if share else 0.0
+        return dist.sum(hits) / len(eval_set)
+
+    # rows are logged at the completed-step count
+    metrics = MetricsLogger(out, resume_from_step=state.step + 1 if ckpt is not None else None) if dist.main else _NoMetrics()
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total_steps, initial=state.step, desc=f"rl {rl.algorithm}/{rl.reward}", unit="step", disable=not progress)
+    bar = tqdm(total=total_steps, initial=state.step, desc=f"rl {rl.algorithm}/{rl.reward}", unit="step",
+               disable=not progress or not dist.main)
     t_run = time.time()
     cpu0 = time.process_time()
     try:
         if state.step == 0 and "0" not in state.history and eval_set:
-            acc = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens, cfg.model.prompt_format)
+            acc = evaluate()
             state.history["0"] = acc
             metrics.log(0, eval_greedy_acc=acc)
             log.info("rl: held-out greedy accuracy before RL: %.3f", acc)
         while state.step < total_steps:
             if stop_after is not None and state.step >= stop_after:
-                save_checkpoint(out, state, policy, tok, anchor, opt, sched)
+                checkpoint()
                 log.info("rl: stopped after step %d (checkpointed; resume with --resume)", state.step)
                 return out / "checkpoints"
             iteration, step_in_iter = divmod(state.step, rl.steps)
@@ -424,43 +652,60 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
                 # Algorithm 1: pi_ref <- pi_theta at the start of every outer iteration
                 # (idempotent, so a resume landing on an iteration boundary does the same)
                 if anchor is not None and rl.algorithm == "grpo":
-                    anchor.load_state_dict(policy.state_dict())
+                    anchor.load_state_dict(local_policy.state_dict())
                 # reward model: initial training (iteration 0, none given) / continual training (later iterations)
                 if rm_source is not None and state.rm_rounds <= iteration and (iteration > 0 or not rm_source.ready()):
                     rm_probs = [problems[i] for i in prompt_indices(len(problems), rl.rm_train_prompts, state.rm_rounds, rl.seed + 17)]
                     row.update(rm_source.train(engine, rm_probs, step_seed(rl.seed, state.rm_rounds, salt=3), state.rm_rounds))
                     state.rm_rounds += 1
-            row.update(grpo_step(state.step, policy, opt, sched, tok, problems, rule, rm_source, engine if rl.algorithm != "rft" else sampler_engine,
-                                 anchor if rl.algorithm == "grpo" else None, rl, device, cfg.model.prompt_format))
+            row.update(grpo_step(state.step, scorer, opt, sched, tok, problems, rule, rm_source, engine if rl.algorithm != "rft" else sampler_engine,
+                                 anchor_scorer if rl.algorithm == "grpo" else None, rl, device, dist=dist, local_scorer=local_scorer,
+                                 fmt=cfg.model.prompt_format))
+            if fsdp:  # gather the updated shards into the full copy
+                copy_full_weights(scorer, local_scorer)
             if rl.algorithm != "rft":
-                engine.update_weights(policy)  # hf: no-op (live module); vllm: push the new policy weights
+                engine.update_weights(local_policy)  # hf: no-op (live module); vllm: push the new policy weights
             state.step += 1
             if rl.eval_every and state.step % rl.eval_every == 0 and state.step < total_steps and eval_set:
-                row["eval_greedy_acc"] = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens, cfg.model.prompt_format)
+                row["eval_greedy_acc"] = evaluate()
                 state.history[str(state.step)] = row["eval_greedy_acc"]
             if state.step == total_steps and eval_set:
-                row["eval_greedy_acc"] = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens, cfg.model.prompt_format)
+                row["eval_greedy_acc"] = evaluate()
                 state.history[str(state.step)] = row["eval_greedy_acc"]
             metrics.log(state.step, **row)
             bar.update(1)
             bar.set_postfix(reward=f"{row['reward_mean']:.2f}", kl=f"{row.get('kl', 0):.3f}")
             if rl.save_every and state.step % rl.save_every == 0 and state.step < total_steps:
-                save_checkpoint(out, state, policy, tok, anchor, opt, sched)
-            if rl.time_budget_s and time.process_time() - cpu0 >= rl.time_budget_s and state.step < total_steps:
+                checkpoint()
+            spent = rl.time_budget_s and time.process_time() - cpu0 >= rl.time_budget_s
+            if spent and dist.world > 1:  # every process stops at the same step
+                spent = bool(dist.all_reduce([float(spent)], op="max")[0])
+            if spent and state.step < total_steps:
                 log.info("rl: CPU budget of %.0f s used after %d steps; finishing", rl.time_budget_s, state.step)
                 if eval_set:
-                    acc = greedy_accuracy(engine, eval_set, rule, rl.max_new_tokens, cfg.model.prompt_format)
+                    acc = evaluate()
                     state.history[str(state.step)] = acc
                     metrics.log(state.step, eval_greedy_acc=acc)
                 break
-        final = save_pretrained(policy, tok, out / "final")
-        atomic_write_json(out / "summary.json", {"steps": state.step, "eval_greedy_acc": state.history,
-                                                 "seconds": round(time.time() - t_run, 1), "cpu_seconds": round(time.process_time() - cpu0, 1),
-                                                 "algorithm": rl.algorithm, "reward": rl.reward})
-        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+        final = out / "final"
+        final_state = gathered_policy()
+        if dist.main:
+            if final_state:
+                with atomic_dir(final) as tmp:
+                    local_policy.save_pretrained(tmp, safe_serialization=True, state_dict=final_state)
+                    tok.save_pretrained(tmp)
+            else:
+                save_pretrained(local_policy, tok, final)
+            atomic_write_json(out / "summary.json", {"steps": state.step, "eval_greedy_acc": state.history, "processes": dist.world,
+                                                     "seconds": round(time.time() - t_run, 1), "cpu_seconds": round(time.process_time() - cpu0, 1),
+                                                     "algorithm": rl.algorithm, "reward": rl.reward})
+            shutil.rmtree(out / "checkpoints", ignore_errors=True)
+        dist.barrier()
     finally:
         bar.close()
         metrics.close()
+    if not dist.main:
+        return final
     try:
         from seekmath.rl.plots import plot_metrics
 
@@ -470,16 +715,30 @@ def run_rl(cfg, model_path, out_dir, *, resume: bool = False, stop_after: int | 
     return final
 
 
-def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, engine, ref_model, rl, device,
-              fmt: str = "auto") -> dict:
-    """Sample -> reward -> advantages -> mu updates for global step `step`. Returns metrics."""
+def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, engine, ref_model, rl, device, dist=None,
+              local_scorer=None, fmt: str = "auto") -> dict:
+    """Sample -> reward -> advantages -> mu updates for global step `step`. Returns metrics.
+
+    policy / ref_model: TokenScorers (maybe DDP/FSDP-wrapped) or bare HF models (scored in fp32).
+    With rl.vllm.sleep_mode the engine releases its GPU memory between the rollout and the update.
+    dist: several processes (seekmath.rl.distributed): this one samples, rewards and trains its share
+    of the groups; the loss uses the whole batch's denominators and the metrics are the whole batch's.
+    """
+    from seekmath.distributed import Dist
+    from seekmath.rl.distributed import batch_totals, call_seed, generation_calls, generation_unit, rank_groups
+
+    dist = dist or Dist.one_process()
+    policy, ref_model = as_scorer(policy, rl), as_scorer(ref_model, rl)
     t0 = time.time()
     G = rl.group_size
     idx = prompt_indices(len(problems), rl.prompts_per_step, step, rl.seed)
-    batch_problems = [problems[i] for i in idx]
+    mine = rank_groups(len(idx), dist.world, dist.rank)
+    batch_problems = [problems[idx[u]] for u in mine]
     prompts = [policy_prompt(p.question, tok, fmt) for p in batch_problems]
-    outs = engine.generate(prompts, n=G, temperature=rl.temperature, top_p=rl.top_p, max_new_tokens=rl.max_new_tokens,
-                           seed=step_seed(rl.seed, step))
+    outs = []  # generation calls of whole groups, seeded by their first group: the same samples on any number of processes
+    for call in generation_calls(mine, generation_unit(G, rl.generation_batch_size)):
+        outs += engine.generate(prompts[call.start - mine.start : call.stop - mine.start], n=G, temperature=rl.temperature,
+                                top_p=rl.top_p, max_new_tokens=rl.max_new_tokens, seed=call_seed(step_seed(rl.seed, step), call.start))
     flat = [c for group in outs for c in group]
     texts = [c.text for c in flat]
     golds = [p.answer for p in batch_problems for _ in range(G)]
@@ -487,7 +746,6 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
     t_gen = time.time()
 
     correct = rule(texts, golds).float()
-    truncated = [c.finish_reason == "length" for c in flat]
     zero_var = None
     if rl.reward == "rule":  # a completion cut at the token limit gets rl.truncation_reward (RuleReward)
         truncate = getattr(rule, "apply_truncation", None)
@@ -512,12 +770,16 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
     rollout = GroupedRollout([group[0].prompt_ids for group in outs], [c.token_ids for c in flat],
                              [u for u in range(len(outs)) for _ in range(G)], tok.pad_token_id, sampler_lp)
     weights = None
+    if dist.world > 1:  # this process's rows, the whole batch's denominators
+        mask = rollout.completion_mask()
+        weights = aggregation_weights(mask, rl.aggregation, max_len=rl.max_new_tokens, totals=batch_totals(mask, dist))
     groups_trained = len(outs)
     if rl.zero_variance == "skip":  # leave groups without policy-gradient signal out of every pass
         keep = informative_groups(adv_values, G).tolist()
         groups_trained = sum(keep)
         if groups_trained < len(outs):
-            weights = aggregation_weights(rollout.completion_mask(), rl.aggregation, max_len=rl.max_new_tokens)  # whole-batch denominators
+            if weights is None:
+                weights = aggregation_weights(rollout.completion_mask(), rl.aggregation, max_len=rl.max_new_tokens)  # whole-batch denominators
             rows = [i for i in range(len(flat)) if keep[i // G]]
             kept = [u for u in range(len(outs)) if keep[u]]
             rollout = GroupedRollout([rollout.prompts[u] for u in kept], [rollout.completions[i] for i in rows],
@@ -525,15 +787,29 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
                                      [sampler_lp[i] for i in rows] if sampler_lp is not None else None)
             adv_values, weights = adv_values[rows], weights[rows]
     stats = {"kl": 0.0, "entropy": 0.0, "clip_fraction": 0.0, "grad_norm": 0.0, "surrogate_loss": 0.0}
-    if groups_trained:
-        ref_logp = None
-        if ref_model is not None and rl.beta > 0:  # one no-grad pass over the batch (whole groups per forward)
-            ref_logp = grouped_logprobs_nograd(ref_model, rollout, rl.micro_batch_size, rl.temperature)
-        stats = train_on_batch(policy, opt, rollout, adv_values, ref_logp=ref_logp, rl=rl, algorithm=rl.algorithm, weights=weights)
+    sleep = rl.engine == "vllm" and rl.vllm.sleep_mode and getattr(engine, "sleep", None) is not None
+    if sleep:
+        engine.sleep()
+    groups_trained = int(dist.sum(groups_trained))  # a process whose groups were all skipped still joins the update
+    try:
+        if groups_trained:
+            ref_logp = None
+            if ref_model is not None and rl.beta > 0:  # one no-grad pass over the batch
+                ref_logp = scorer_logprobs_nograd(ref_model, rollout, rl.micro_batch_size, rl.temperature)
+            stats = train_on_batch(policy, opt, rollout, adv_values, ref_logp=ref_logp, rl=rl, algorithm=rl.algorithm, weights=weights,
+                                   dist=dist, local_scorer=local_scorer)
+    finally:
+        if sleep:
+            engine.wake_up()
     sched.step()
     t_train = time.time()
 
     lengths = torch.tensor([len(c.token_ids) for c in flat], dtype=torch.float32)
+    truncated = torch.tensor([float(c.finish_reason == "length") for c in flat])
+    if dist.world > 1:  # the whole batch's metrics, exactly as one process computes them
+        rewards, correct, lengths, truncated = (torch.cat(part) for part in zip(*dist.gather((rewards.float(), correct, lengths, truncated))))
+        if zero_var is not None:
+            zero_var = dist.sum(zero_var * len(outs)) / len(idx)
     per_group = correct.view(-1, G)
     gap = stats.get("logprob_gap_mean")
     if gap is not None and gap > LOGPROB_GAP_WARN:
@@ -547,10 +823,10 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
         "kl": stats["kl"],
         "entropy": stats["entropy"],
         "response_length": float(lengths.mean()),
-        "truncation_rate": float(sum(truncated) / len(flat)),
+        "truncation_rate": float(truncated.mean()),
         "clip_fraction": stats["clip_fraction"],
         "zero_variance_groups": zero_var,
-        "groups_trained": groups_trained / len(outs),  # < 1 only with rl.zero_variance = skip (KL/entropy then over those groups)
+        "groups_trained": groups_trained / len(idx),  # < 1 only with rl.zero_variance = skip (KL/entropy then over those groups)
         "grad_norm": stats["grad_norm"],
         # |log pi_trainer - log pi_sampler| per sampled token before the update: ~1e-5 is float noise,
         # a large gap means the rollouts came from other weights (a stale vLLM copy) or other numerics

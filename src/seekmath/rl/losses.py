@@ -44,24 +44,26 @@ def k3_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
     return torch.exp(log_x) - log_x - 1.0
 
 
-def aggregation_weights(mask: torch.Tensor, aggregation: str = "seq_mean_token_mean", max_len: int | None = None) -> torch.Tensor:
+def aggregation_weights(mask: torch.Tensor, aggregation: str = "seq_mean_token_mean", max_len: int | None = None,
+                        totals: tuple[int, float] | None = None) -> torch.Tensor:
     """Per-token weights w[N, T] (zero on padding) such that loss = -sum(w * J) is the chosen aggregate.
 
     Compute these on the WHOLE batch (all groups of one GRPO step), then slice rows for micro-batches.
     An output with no tokens (empty completion) gets weight 0 and still counts in the 1/N of the
-    per-output mean, like any output.
+    per-output mean, like any output. `totals` = (outputs, tokens) of the whole batch when `mask` holds
+    only this process's share of it (several processes): the denominators are the batch's, not the share's.
     """
     if aggregation not in AGGREGATIONS:
         raise ValueError(f"rl.aggregation: unknown aggregation {aggregation!r}; expected one of {', '.join(AGGREGATIONS)}")
     m = mask.to(torch.float64)
-    n_outputs = m.shape[0]
-    if n_outputs == 0:
+    n_outputs, n_tokens = totals if totals is not None else (m.shape[0], float(m.sum()))
+    if m.shape[0] == 0:
         return m
     if aggregation == "seq_mean_token_mean":
         lengths = m.sum(dim=1, keepdim=True)
         w = m / lengths.clamp(min=1.0) / n_outputs
     elif aggregation == "token_mean":
-        w = m / m.sum().clamp(min=1.0)
+        w = m / max(n_tokens, 1.0)
     else:
         if not max_len or max_len <= 0:
             raise ValueError("constant_normaliser aggregation needs max_len > 0 (the fixed generation budget)")

@@ -175,8 +175,9 @@ class RewardModel(nn.Module):
 
     @classmethod
     def from_backbone(cls, model_or_path: Any, tokenizer=None, kind: str = "outcome", step_rule: str = "lines",
-                      max_length: int = 1024, seed: int = 0) -> "RewardModel":
-        """A fresh head on a causal LM (a loaded module — deep-copied, never shared — or a checkpoint path)."""
+                      max_length: int = 1024, seed: int = 0, device: str = "cpu") -> "RewardModel":
+        """A fresh head on a causal LM (a loaded module — deep-copied, never shared — or a checkpoint path,
+        loaded in fp32 on `device`: the RL loop passes the policy's device)."""
         from seekmath.models import load_model, load_tokenizer
 
         if isinstance(model_or_path, RewardModel):
@@ -184,8 +185,8 @@ class RewardModel(nn.Module):
         if isinstance(model_or_path, (str, Path)):
             path = Path(model_or_path)
             if _rm_meta_path(path) is not None:
-                return cls.load(path)
-            backbone = load_model(path, device="cpu")
+                return cls.load(path, device=device)
+            backbone = load_model(path, device=device)
             tokenizer = tokenizer or load_tokenizer(path)
         else:
             backbone = copy.deepcopy(model_or_path)
@@ -466,13 +467,14 @@ def split_heldout(examples: list, fraction: float, seed: int) -> tuple[list, lis
 
 def train_reward_model(model_or_path: Any, tokenizer, examples: Sequence, kind: str, out_dir: str | Path,
                        cfg: Any = None, *, eval_examples: Sequence | None = None, resume: bool = False,
-                       progress: bool = True) -> RewardModel:
+                       progress: bool = True, device: str = "cpu") -> RewardModel:
     """Train (or continue training) a reward model with AdamW on pointwise BCE; returns it.
 
     model_or_path: a RewardModel (trained further in place — iterative RL), a causal LM module (deep-
         copied; e.g. the policy) or a checkpoint path (a causal LM, or a reward-model folder).
     examples: RMExample or dicts; outcome needs `label`, process `step_labels` (one per step).
     cfg: RewardModelConfig, RLConfig or Config (see `rm_config`).
+    device: where a model given as a path is loaded (fp32 weights: AdamW needs them).
     eval_examples: the held-out set; None = `cfg.eval_fraction` of `examples`.
     Writes out_dir/metrics.jsonl (loss per step, held-out metrics per epoch), out_dir/summary.json and
     the model to out_dir/final/ (atomic). With resume=True a finished run is loaded instead of retrained
@@ -488,7 +490,7 @@ def train_reward_model(model_or_path: Any, tokenizer, examples: Sequence, kind: 
     final = out_dir / "final"
     if resume and (out_dir / "summary.json").is_file() and _rm_meta_path(final) is not None:
         log.info("reward model already trained in %s; loading it", final)
-        return RewardModel.load(final)
+        return RewardModel.load(final, device=device)
 
     exs = [RMExample.from_any(x, f"example {i}") for i, x in enumerate(examples)]
     if not exs:
@@ -498,7 +500,7 @@ def train_reward_model(model_or_path: Any, tokenizer, examples: Sequence, kind: 
     else:
         train_ex, held_ex = exs, [RMExample.from_any(x, f"eval example {i}") for i, x in enumerate(eval_examples)]
 
-    rm = RewardModel.from_backbone(model_or_path, tokenizer, kind, c.step_rule, c.max_length, seed=c.seed)
+    rm = RewardModel.from_backbone(model_or_path, tokenizer, kind, c.step_rule, c.max_length, seed=c.seed, device=device)
     if rm.kind != kind:
         raise ValueError(f"train_reward_model: the given reward model is {rm.kind!r}, asked to train {kind!r}")
     rule = rm.step_rule

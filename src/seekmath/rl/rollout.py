@@ -10,6 +10,11 @@ completion are one contiguous slice, and `logits_to_keep` lets the LM head run o
 completion block (+1) instead of the (long, chat-templated) prompt. Position ids are
 cumsum(attention_mask) - 1, exactly what the generation engine used, so the trainer's log-probs of
 a sampled token equal the sampler's.
+
+Training scores through `TokenScorer` (below): the decoder's hidden states, then the LM head and the
+log-softmax over the real completion tokens only, a chunk of tokens at a time, so the fp32
+full-vocabulary logits of a whole micro-batch never exist (a 7B model's vocabulary of 102,400 makes
+them 0.4 MB per token).
 """
 
 from __future__ import annotations
@@ -124,7 +129,8 @@ def batched_logprobs(model, batch: PackedBatch, micro_batch_size: int, temperatu
 # let the G completions attend to its KV cache (expanded with an index_select, which autograd follows:
 # the prompt's activations receive the gradient of all G completions). With DeepSeekMath's chat
 # prompt plus the CoT instruction the prompt is about half of every row on the tiny task, so this
-# removes close to half of the forward/backward work of both the policy and the reference.
+# removes close to half of the forward/backward work of both the policy and the reference. A
+# micro-batch may hold any number of outputs: a group split over k micro-batches runs its prompt k times.
 
 
 @dataclass
@@ -159,18 +165,14 @@ class GroupedRollout:
             m[i, : len(c)] = True
         return m
 
-    def group_slices(self, outputs_per_slice: int) -> list[slice]:
-        """Consecutive output slices of whole groups, each at most `outputs_per_slice` outputs (or one group)."""
-        starts = [i for i in range(len(self.owner)) if i == 0 or self.owner[i] != self.owner[i - 1]]
-        ends = starts[1:] + [len(self.owner)]
-        bounds, cur = [], 0
-        for s, e in zip(starts, ends):
-            if e - cur > outputs_per_slice and s > cur:  # this group would overflow: close the slice before it
-                bounds.append(slice(cur, s))
-                cur = s
-        if cur < len(self.owner):
-            bounds.append(slice(cur, len(self.owner)))
-        return bounds
+    def output_slices(self, outputs_per_slice: int) -> list[slice]:
+        """Consecutive slices of at most `outputs_per_slice` outputs (any size: a group may be split).
+
+        The loss weights come from the whole batch, so any cut gives the same update; a slice that
+        spans whole groups runs each prompt once, a group split over k slices runs its prompt k times.
+        """
+        n, k = len(self.owner), max(1, outputs_per_slice)
+        return [slice(s, min(s + k, n)) for s in range(0, n, k)]
 
 
 def _cache_kwarg(model) -> str:
@@ -180,31 +182,56 @@ def _cache_kwarg(model) -> str:
     return "cache" if "cache" in params else "past_key_values"
 
 
-def grouped_logprobs(model, rollout: GroupedRollout, sl: slice | None = None, temperature: float = 1.0, with_entropy: bool = False):
-    """log pi(o_t | q, o_<t) of outputs `sl` (whole groups), the prompt run once per group.
+def chunked_token_logprobs(hidden: torch.Tensor, tokens: torch.Tensor, mask: torch.Tensor, head, temperature: float = 1.0,
+                           chunk_tokens: int = 0, with_entropy: bool = False):
+    """log softmax(head(h_t) / temperature)[o_t] for the real tokens, `chunk_tokens` at a time.
 
-    Returns (logp [n, T], entropy [n, T] or None, mask [n, T]) with T = the longest completion in `sl`.
-    Numerically the same as `completion_logprobs` on the packed rows (tested), gradients included.
+    hidden [n, T, H] (the decoder's last hidden states that predict tokens [n, T]); only positions
+    with mask = True are scored. With chunk_tokens > 0 the full-vocabulary fp32 logits exist for one
+    chunk at a time: under autograd each chunk is checkpointed (its logits are recomputed in the
+    backward pass instead of being kept), so what stays alive is the hidden states, not n x T x V
+    floats. Returns (logp [n, T] fp32, 0 on padding; entropy [n, T] or None).
     """
-    from transformers import DynamicCache
+    from torch.utils.checkpoint import checkpoint
 
+    n, T = tokens.shape
+    sel = mask.nonzero(as_tuple=True)
+    h, tok = hidden[sel], tokens[sel]  # [K, H], [K]
+
+    def score(hc, tc):
+        logits = head(hc).float()
+        if temperature not in (0.0, 1.0):
+            logits = logits / temperature
+        lp, ent = sequence_logprobs_entropy(logits[None], tc[None], with_entropy=with_entropy)
+        return lp[0], (ent[0] if ent is not None else None)
+
+    K = h.shape[0]
+    if chunk_tokens <= 0 or K <= chunk_tokens:
+        parts = [score(h, tok)]
+    else:
+        grad = torch.is_grad_enabled()
+        parts = [checkpoint(score, h[i : i + chunk_tokens], tok[i : i + chunk_tokens], use_reentrant=False) if grad
+                 else score(h[i : i + chunk_tokens], tok[i : i + chunk_tokens]) for i in range(0, K, chunk_tokens)]
+    lp = torch.cat([p[0] for p in parts]) if parts else h.new_zeros(0, dtype=torch.float32)
+    logp = torch.zeros((n, T), dtype=torch.float32, device=hidden.device).index_put(sel, lp)
+    entropy = None
+    if with_entropy:
+        entropy = torch.zeros((n, T), dtype=torch.float32, device=hidden.device)
+        entropy[sel] = torch.cat([p[1] for p in parts]).detach() if parts else 0.0
+    return logp, entropy
+
+
+def scoring_inputs(rollout: GroupedRollout, sl: slice | None, device, shared_prompt: bool = True) -> dict:
+    """Tensors of outputs `sl` for `TokenScorer.forward`.
+
+    shared_prompt: each prompt of the slice once (p_*), its outputs attend to its KV cache (`rows`
+    maps output -> prompt); else packed rows [prompt | completion] (needed under gradient
+    checkpointing, which drops the KV cache inside the checkpointed layers).
+    """
     sl = sl or slice(0, rollout.num_outputs)
     owners = rollout.owner[sl]
-    uniq = sorted(set(owners))
-    local = {u: k for k, u in enumerate(uniq)}
-    device = next(model.parameters()).device
-    pad = rollout.pad_id
-
-    prompts = [rollout.prompts[u] for u in uniq]
-    P = max(len(p) for p in prompts)
-    p_ids = torch.full((len(prompts), P), pad, dtype=torch.long)
-    p_attn = torch.zeros((len(prompts), P), dtype=torch.long)
-    for k, p in enumerate(prompts):
-        p_ids[k, P - len(p) :] = torch.tensor(p, dtype=torch.long)
-        p_attn[k, P - len(p) :] = 1
-    p_pos = (p_attn.cumsum(-1) - 1).clamp_min(0)
-
     comps = rollout.completions[sl]
+    pad = rollout.pad_id
     n = len(comps)
     T = max([len(c) for c in comps] + [1])
     c_ids = torch.full((n, T), pad, dtype=torch.long)
@@ -213,38 +240,112 @@ def grouped_logprobs(model, rollout: GroupedRollout, sl: slice | None = None, te
         if c:
             c_ids[i, : len(c)] = torch.tensor(c, dtype=torch.long)
             c_mask[i, : len(c)] = True
+    if not shared_prompt:
+        b = pack([rollout.prompts[o] for o in owners], comps, pad)
+        out = {"input_ids": b.input_ids, "attention_mask": b.attention_mask, "position_ids": b.position_ids,
+               "c_ids": b.completion_ids, "c_mask": b.completion_mask}
+        return {k: v.to(device) for k, v in out.items()} | {"prompt_width": b.prompt_width}
+    uniq = sorted(set(owners))
+    local = {u: k for k, u in enumerate(uniq)}
+    prompts = [rollout.prompts[u] for u in uniq]
+    P = max(len(p) for p in prompts)
+    p_ids = torch.full((len(prompts), P), pad, dtype=torch.long)
+    p_attn = torch.zeros((len(prompts), P), dtype=torch.long)
+    for k, p in enumerate(prompts):
+        p_ids[k, P - len(p) :] = torch.tensor(p, dtype=torch.long)
+        p_attn[k, P - len(p) :] = 1
+    p_pos = (p_attn.cumsum(-1) - 1).clamp_min(0)
     rows = torch.tensor([local[o] for o in owners], dtype=torch.long)
+    out = {"p_ids": p_ids, "p_attn": p_attn, "p_pos": p_pos, "rows": rows, "c_ids": c_ids, "c_mask": c_mask}
+    return {k: v.to(device) for k, v in out.items()}
 
-    p_ids, p_attn, p_pos, c_ids, c_mask, rows = (x.to(device) for x in (p_ids, p_attn, p_pos, c_ids, c_mask, rows))
-    cache = DynamicCache(config=model.config)
-    ckw = _cache_kwarg(model)
-    out = model(input_ids=p_ids, attention_mask=p_attn, position_ids=p_pos, **{ckw: cache}, use_cache=True, logits_to_keep=1)
-    first = out.logits[:, -1, :].index_select(0, rows)  # predicts completion token 0
-    cache.batch_select_indices(rows)  # each output gets its prompt's KV (differentiable indexing)
-    attn = torch.cat([p_attn.index_select(0, rows), c_mask.long()], dim=1)
-    pos = p_attn.sum(1).index_select(0, rows)[:, None] + torch.arange(T, device=device)[None, :]
-    if T > 1:
-        out2 = model(input_ids=c_ids[:, :-1], attention_mask=attn[:, :-1], position_ids=pos[:, :-1], **{ckw: cache}, use_cache=True)
-        logits = torch.cat([first[:, None, :], out2.logits], dim=1)
-    else:
-        logits = first[:, None, :]
-    if temperature not in (0.0, 1.0):
-        logits = logits / temperature
-    logp, ent = sequence_logprobs_entropy(logits, c_ids, with_entropy=with_entropy)
-    return logp, ent, c_mask
+
+class TokenScorer(torch.nn.Module):
+    """The module RL trains: policy -> log pi(o_t | q, o_<t) of sampled tokens (what DDP/FSDP wrap).
+
+    `precision` is the compute precision ("fp32" | "bf16"): the policy's parameters are the fp32
+    master weights and the forward runs under the trainer's autocast (`train.trainer.autocast_context`),
+    so AdamW updates fp32 weights whatever the compute dtype. The LM head runs only over real
+    completion tokens, `chunk_tokens` at a time (`chunked_token_logprobs`).
+    """
+
+    def __init__(self, policy, precision: str = "fp32", chunk_tokens: int = 0):
+        super().__init__()
+        self.policy = policy
+        self.precision = precision
+        self.chunk_tokens = chunk_tokens
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.policy.parameters()).device
+
+    def shares_prompts(self) -> bool:
+        """Prompt-once-per-group needs the KV cache, which HF's gradient checkpointing drops in training.
+        Under FSDP2 a forward must call each layer once (two calls desynchronise its all-gathers across ranks)."""
+        from seekmath.distributed import is_fsdp
+
+        if is_fsdp(self):
+            return False
+        if not (self.training and torch.is_grad_enabled()):
+            return True
+        return not any(getattr(m, "gradient_checkpointing", False) for m in self.policy.modules())
+
+    def forward(self, c_ids, c_mask, temperature: float = 1.0, with_entropy: bool = False, **inputs):
+        from seekmath.train.trainer import autocast_context
+
+        with autocast_context(self.precision, c_ids.device):
+            hidden = self._hidden(c_ids, c_mask, **inputs)
+            return chunked_token_logprobs(hidden, c_ids, c_mask, self.policy.get_output_embeddings(), temperature,
+                                          self.chunk_tokens, with_entropy)
+
+    def _hidden(self, c_ids, c_mask, p_ids=None, p_attn=None, p_pos=None, rows=None, input_ids=None, attention_mask=None,
+                position_ids=None, prompt_width: int = 0) -> torch.Tensor:
+        """Last hidden states [n, T, H]; position t predicts completion token t."""
+        dec = self.policy.get_decoder()
+        T = c_ids.shape[1]
+        if p_ids is None:  # packed rows: position P-1+t predicts completion token t
+            h = dec(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=False).last_hidden_state
+            return h[:, prompt_width - 1 : prompt_width - 1 + T]
+        from transformers import DynamicCache
+
+        cache = DynamicCache(config=self.policy.config)
+        ckw = _cache_kwarg(dec)
+        hp = dec(input_ids=p_ids, attention_mask=p_attn, position_ids=p_pos, **{ckw: cache}, use_cache=True).last_hidden_state
+        first = hp[:, -1, :].index_select(0, rows)  # predicts completion token 0
+        if T == 1:
+            return first[:, None, :]
+        cache.batch_select_indices(rows)  # each output gets its prompt's KV (differentiable indexing)
+        attn = torch.cat([p_attn.index_select(0, rows), c_mask.long()], dim=1)
+        pos = p_attn.sum(1).index_select(0, rows)[:, None] + torch.arange(T, device=c_ids.device)[None, :]
+        hc = dec(input_ids=c_ids[:, :-1], attention_mask=attn[:, :-1], position_ids=pos[:, :-1], **{ckw: cache}, use_cache=True).last_hidden_state
+        return torch.cat([first[:, None, :], hc], dim=1)
+
+
+def _inner(scorer) -> TokenScorer:
+    """The TokenScorer behind a DDP/FSDP wrapper (or the scorer itself)."""
+    return scorer.module if hasattr(scorer, "module") else scorer
+
+
+def score_outputs(scorer, rollout: GroupedRollout, sl: slice | None = None, temperature: float = 1.0, with_entropy: bool = False):
+    """(logp [n, T], entropy or None, mask [n, T]) of outputs `sl` through `scorer` (a TokenScorer, maybe wrapped)."""
+    inner = _inner(scorer)
+    inputs = scoring_inputs(rollout, sl, inner.device, shared_prompt=inner.shares_prompts())
+    logp, ent = scorer(temperature=temperature, with_entropy=with_entropy, **inputs)
+    return logp, ent, inputs["c_mask"]
 
 
 @torch.no_grad()
-def grouped_logprobs_nograd(model, rollout: GroupedRollout, outputs_per_pass: int, temperature: float = 1.0) -> torch.Tensor:
-    """No-grad log-probs of all outputs (the reference / the old policy), whole groups per pass."""
+def scorer_logprobs_nograd(scorer, rollout: GroupedRollout, outputs_per_pass: int, temperature: float = 1.0) -> torch.Tensor:
+    """No-grad log-probs of all outputs (the reference / the old policy), on the CPU."""
     mask = rollout.completion_mask()
     out = torch.zeros(mask.shape, dtype=torch.float32)
-    was_training = model.training
-    model.eval()
+    was_training = scorer.training
+    scorer.eval()
     try:
-        for sl in rollout.group_slices(outputs_per_pass):
-            lp, _, _ = grouped_logprobs(model, rollout, sl, temperature)
+        for sl in rollout.output_slices(outputs_per_pass):
+            lp, _, _ = score_outputs(scorer, rollout, sl, temperature)
             out[sl, : lp.shape[1]] = lp.float().cpu()
     finally:
-        model.train(was_training)
+        scorer.train(was_training)
     return out
+

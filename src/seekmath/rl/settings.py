@@ -12,6 +12,18 @@ from seekmath.rl.rm_settings import RewardModelConfig
 
 
 @dataclass
+class VLLMConfig:
+    """`rl.vllm.*`: passed as is to the vLLM engine (`make_engine("vllm", ..., **asdict(rl.vllm))`)."""
+
+    gpu_memory_utilization: float = 0.5  # share of each GPU's memory vLLM takes (weights + KV cache)
+    cpu_kv_cache_gb: float = 4.0  # the CPU backend's KV cache (VLLM_CPU_KVCACHE_SPACE)
+    sleep_mode: bool = False  # free the engine's GPU memory during the policy update (engine.sleep() / wake_up())
+    tensor_parallel_size: int = 1
+    max_model_len: int = 0  # 0 = the longest prompt + rl.max_new_tokens
+    enforce_eager: bool = False  # no CUDA graphs (less memory, slower decoding)
+
+
+@dataclass
 class RLConfig:
     # --- what is optimised
     algorithm: str = "grpo"  # grpo | online_rft (GC = I(o), no KL) | rft (offline samples of the initial policy, GC = I(o))
@@ -42,9 +54,20 @@ class RLConfig:
     weight_decay: float = 0.0
     warmup_steps: int = 0
     max_grad_norm: float = 1.0
-    micro_batch_size: int = 64  # outputs per forward/backward (memory only: the loss is invariant to it)
+    micro_batch_size: int = 64  # outputs per forward/backward, any number (memory only: the update is invariant to it)
+    # --- memory (the update is the same whatever these are; `seekmath rl --plan` prints what they cost)
+    logprob_chunk_tokens: int = 1024  # LM head + log-softmax over this many tokens at a time (0 = a micro-batch at once)
+    gradient_checkpointing: bool = False  # recompute each decoder layer in the backward pass
+    reference: str = "same_device"  # where pi_ref lives: same_device | cpu | none (only when beta = 0)
+    # under torchrun: fsdp (FSDP2, sharded weights/grads/optimizer + a full rollout copy) | ddp (replicas)
+    distributed: str = "fsdp"
+    vllm: VLLMConfig = field(default_factory=VLLMConfig)
     generation_batch_size: int = 64  # rows per generation batch
     engine: str = "hf"  # generation engine: hf | vllm
+    # --- questions: SOURCE or SOURCE@W items as sft.data takes them (synthetic, gsm8k_train, math_train,
+    # a jsonl/parquet of question + answer, an HF dataset name); @W = W times the source's questions
+    data: list[str] = field(default_factory=lambda: ["synthetic"])
+    eval_data: str = ""  # held-out greedy accuracy: "" = the synthetic test split (synthetic data) or questions held out of rl.data
     # --- reward models (orm / prm) and iterative RL
     step_rule: str = "lines"  # step segmentation for process supervision / Math-Shepherd labels
     rm_train_prompts: int = 64  # questions sampled per (re)training round of the reward model
@@ -55,10 +78,10 @@ class RLConfig:
     rm_epochs: int = 1
     rm: RewardModelConfig = field(default_factory=RewardModelConfig)  # the rest of the RM settings (rlfamily: batch, max length, estimation, ...)
     # --- evaluation, checkpoints
-    eval_every: int = 0  # greedy accuracy on held-out synthetic problems every N steps (0 = only at start/end)
+    eval_every: int = 0  # greedy accuracy on held-out problems every N steps (0 = only at start/end)
     eval_problems: int = 200
     save_every: int = 10  # checkpoint every N steps (and always at the end / on stop)
-    train_problems: int = 0  # synthetic train problems to draw prompts from (0 = tasks.num_train)
+    train_problems: int = 0  # questions to draw prompts from (0 = all of rl.data; synthetic: tasks.num_train)
     threads: int = 0  # torch threads (0 = leave as is)
     time_budget_s: float = 0.0  # stop early (final/ written) once the stage has used this many CPU seconds of this process (0 = off)
     seed: int = 0

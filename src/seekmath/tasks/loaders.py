@@ -164,6 +164,8 @@ BENCHMARKS: dict[str, tuple[str, Callable[[dict, int], Problem], tuple | None]] 
     "gsm8k_train": ("openai_grade-school-math/train.jsonl", _parse_gsm8k, ("openai/gsm8k", "main", "train")),
     "math500": ("openai_prm800k_math500/test.jsonl", _parse_math, ("HuggingFaceH4/MATH-500", None, "test")),
     "math": ("", _parse_math, ("EleutherAI/hendrycks_math", None, "test")),
+    # MATH's 7,500 training problems (Hendrycks et al.), the paper's RL questions with GSM8K's train split
+    "math_train": ("hendrycks_math/train.jsonl", _parse_math, ("DigitalLearningGmbH/MATH-lighteval", "default", "train")),
     "ocw": ("deepseek-ai_DeepSeek-Math/ocw/test.jsonl", _parse_minerva, None),
     "sat": ("deepseek-ai_DeepSeek-Math/sat/test.jsonl", _parse_choice("sat"), None),
     "mmlu_stem": ("deepseek-ai_DeepSeek-Math/mmlu_stem/test.jsonl", _parse_choice("mmlu_stem"), None),
@@ -262,7 +264,12 @@ def load_problems(name: str, limit: int | None = None, tasks_cfg=None, split: st
         if local is not None:
             probs = load_file(local, parse)
         elif hf is not None:
-            probs = load_hf(*hf)
+            try:
+                probs = load_hf(*hf)
+            except TaskError as e:  # say both ways to get it
+                where = f"$SEEKMATH_DATA_DIR/{rel}" if rel else "a local jsonl (pass its path instead of the name)"
+                raise TaskError(f"benchmark {name!r}: no local file ({where}) and {e}; put the file there or allow "
+                                "the one-time download (HF_DATASETS_OFFLINE=0, network access)") from None
         else:
             raise TaskError(
                 f"benchmark {name!r}: file {rel!r} not found (set SEEKMATH_DATA_DIR to the folder holding it)"

@@ -30,7 +30,7 @@ class TrainConfig:
     # numerics: fp32 | bf16 (autocast) | auto (bf16 on GPUs that have it, fp32 on CPU: deterministic tests)
     precision: str = "auto"
     gradient_checkpointing: bool = False
-    distributed: str = "ddp"  # ddp | fsdp (FSDP2 fully_shard; GPUs only)
+    distributed: str = "ddp"  # ddp | fsdp (FSDP2 fully_shard per decoder layer; bf16 precision = bf16 params, fp32 reductions)
     # data: list of "SOURCE" or "SOURCE@WEIGHT" (token share); see seekmath.train.data.parse_data_spec
     data: list[str] = field(default_factory=list)
     text_field: str = "text"

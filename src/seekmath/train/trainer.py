@@ -8,12 +8,16 @@ identically on every process from the seeded data stream; process r takes its sl
 into micro-batches (gradient accumulation). The loss is the mean over all target tokens of the
 global batch: each process scales its summed token loss by world_size / global_targets, and DDP's
 gradient average turns that into exactly the single-process gradient. So the number of processes
-changes nothing but speed (tested: 2-process torchrun vs 1 process).
+changes nothing but speed (tested: 2-process torchrun vs 1 process, DDP and FSDP2, in weights and in
+pre-clip gradient norm). Wrapping, gradient sync (once per step, on the last micro-batch) and clipping
+live in seekmath.distributed, shared with the RL stage.
 
 Checkpoints (`out/checkpoints/step-NNNNNN/`, written with runs.atomic_dir) hold the HF model
 (safetensors) and tokenizer plus `trainer_state.pt`: optimizer, scheduler, RNG states and the data
-stream's position. `resume=True` continues from the newest one; on CPU in fp32 the final weights are
-bit-identical to an uninterrupted run (tested with SIGKILL).
+stream's position. With FSDP2 the model and optimizer are written as shards by every process
+(torch.distributed.checkpoint, `dcp/`) instead of a gathered copy. `resume=True` continues from the
+newest one; on CPU in fp32 the final weights are bit-identical to an uninterrupted run (tested with
+SIGKILL; FSDP2 shards on the same number of processes).
 """
 
 from __future__ import annotations
@@ -32,6 +36,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from seekmath.distributed import (
+    Dist,
+    clip_grad_norm,
+    full_model_state,
+    gradient_sync,
+    load_sharded,
+    save_sharded,
+    shared_atomic_dir,
+    unwrap,
+    wrap_distributed,
+)
 from seekmath.runs import MetricsLogger, atomic_dir, atomic_write_json, prepare_stage_dir, read_metrics, set_threads
 from seekmath.train.data import (
     IGNORE_INDEX,
@@ -52,51 +67,7 @@ log = logging.getLogger("seekmath.train")
 DEFAULT_PRETRAIN_DATA = ["synthetic@0.8", "filler@0.2"]
 DEFAULT_SFT_DATA = ["synthetic"]
 STATE_FILE = "trainer_state.pt"
-
-
-# ----------------------------------------------------------------------------------------------
-# Distributed set-up
-
-
-class Dist:
-    """torchrun environment (WORLD_SIZE/RANK/LOCAL_RANK) or a single process."""
-
-    def __init__(self, device_spec: str = "auto"):
-        self.world = int(os.environ.get("WORLD_SIZE", "1"))
-        self.rank = int(os.environ.get("RANK", "0"))
-        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-        want_cuda = device_spec.startswith("cuda") or (device_spec == "auto" and torch.cuda.is_available())
-        if want_cuda and self.world > 1:
-            self.device = torch.device("cuda", self.local_rank)
-            torch.cuda.set_device(self.device)
-        elif want_cuda:
-            self.device = torch.device(device_spec if device_spec.startswith("cuda") else "cuda")
-        else:
-            self.device = torch.device("cpu")
-        self.initialised_here = False
-        if self.world > 1 and not torch.distributed.is_initialized():
-            backend = "nccl" if self.device.type == "cuda" else "gloo"
-            torch.distributed.init_process_group(backend=backend)
-            self.initialised_here = True
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-    def barrier(self) -> None:
-        if self.world > 1:
-            torch.distributed.barrier()
-
-    def sum(self, value: float) -> float:
-        if self.world == 1:
-            return value
-        t = torch.tensor([value], dtype=torch.float64, device=self.device)
-        torch.distributed.all_reduce(t)
-        return float(t.item())
-
-    def close(self) -> None:
-        if self.initialised_here and torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()
+SHARDED_DIR = "dcp"  # FSDP2 checkpoints: model + optimizer shards (torch.distributed.checkpoint)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -179,31 +150,23 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def _unwrap(model):
-    return model.module if hasattr(model, "module") else model
-
-
-def _full_state(model, optimizer, fsdp: bool) -> tuple[dict | None, dict]:
-    """(model state dict or None = use the module's own, optimizer state dict), gathered when sharded."""
-    if not fsdp:
-        return None, optimizer.state_dict()
-    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict, get_optimizer_state_dict
-
-    opts = StateDictOptions(full_state_dict=True, cpu_offload=True)
-    return get_model_state_dict(model, options=opts), get_optimizer_state_dict(model, optimizer, options=opts)
-
-
 def save_checkpoint(out_dir: Path, step: int, model, tokenizer, optimizer, scheduler, stream, dist: Dist,
                     keep: int, fsdp: bool = False, extra: dict | None = None) -> Path | None:
-    model_sd, optim_sd = _full_state(model, optimizer, fsdp)
+    """Full HF model + optimizer from rank 0 (one process, DDP: every process holds the same); FSDP2:
+    model and optimizer shards written by every process with torch.distributed.checkpoint (`dcp/`)."""
     path = Path(out_dir) / "checkpoints" / f"step-{step:06d}"
-    if dist.main:
-        with atomic_dir(path) as tmp:
-            kwargs = {"state_dict": model_sd} if model_sd is not None else {}
-            _unwrap(model).save_pretrained(tmp, safe_serialization=True, **kwargs)
+    state = {"step": step, "scheduler": scheduler.state_dict(), "rng": rng_state(), "data": stream.state_dict(),
+             "world_size": dist.world, **(extra or {})}
+    with shared_atomic_dir(path, dist) as tmp:
+        if fsdp:
+            save_sharded(tmp / SHARDED_DIR, model, optimizer)
+        if dist.main:
+            if not fsdp:
+                unwrap(model).save_pretrained(tmp, safe_serialization=True)
+                state["optimizer"] = optimizer.state_dict()
             tokenizer.save_pretrained(tmp)
-            torch.save({"step": step, "optimizer": optim_sd, "scheduler": scheduler.state_dict(), "rng": rng_state(),
-                        "data": stream.state_dict(), "world_size": dist.world, **(extra or {})}, tmp / STATE_FILE)
+            torch.save(state, tmp / STATE_FILE)
+    if dist.main:
         for old in list_checkpoints(out_dir)[:-keep] if keep > 0 else []:
             shutil.rmtree(old, ignore_errors=True)
     dist.barrier()
@@ -256,26 +219,6 @@ def build_streams(cfg, kind: str, tokenizer, tcfg, data_items: list[str], source
         held_tok, train = (train[-k:], train[:-k]) if k else ([], train)
     stream = PackedSFTStream(train, tcfg.seq_len, pad_id, seed=tcfg.seed, doc_isolation=tcfg.doc_isolation)
     return stream, sft_eval_rows(held_tok, tcfg.seq_len, pad_id, tcfg.eval_sequences, tcfg.doc_isolation)
-
-
-def _wrap_distributed(model, tcfg, dist: Dist):
-    if dist.world == 1 and tcfg.distributed != "fsdp":
-        return model, False
-    if tcfg.distributed == "fsdp":
-        if dist.device.type != "cuda":
-            raise ValueError("distributed=fsdp needs GPUs; use ddp on CPU")
-        from torch.distributed.fsdp import fully_shard
-
-        for layer in _unwrap(model).model.layers:
-            fully_shard(layer)
-        fully_shard(model)
-        return model, True
-    if tcfg.distributed != "ddp":
-        raise ValueError(f"distributed must be ddp or fsdp, not {tcfg.distributed!r}")
-    from torch.nn.parallel import DistributedDataParallel as DDP
-
-    ids = [dist.device.index] if dist.device.type == "cuda" else None
-    return DDP(model, device_ids=ids), False
 
 
 # ----------------------------------------------------------------------------------------------
@@ -378,8 +321,11 @@ def _train(cfg, kind, tcfg, out_dir, dist, model_path, data, resume) -> Path:
         base = cfg.model.name_or_path
     else:
         base = _init_model_dir(cfg, out_dir, dist, tokenizer_sample(cfg, sources) if sources else None)
-    source = ckpt or base
-    tokenizer = load_tokenizer(source)
+    sharded = ckpt is not None and (ckpt / SHARDED_DIR).is_dir()
+    if sharded and tcfg.distributed != "fsdp":
+        raise ValueError(f"{ckpt} holds FSDP2 shards; resume it with {kind}.distributed=fsdp")
+    source = base if sharded or ckpt is None else ckpt  # shards are loaded after wrapping
+    tokenizer = load_tokenizer(ckpt or base)
     # fp32 master weights whatever model.dtype says: AdamW on bf16 weights loses small updates;
     # bf16 compute comes from autocast (precision: bf16)
     model = load_model(source, dtype="float32", device=str(device))
@@ -389,14 +335,16 @@ def _train(cfg, kind, tcfg, out_dir, dist, model_path, data, resume) -> Path:
     model.train()
 
     stream, eval_rows = build_streams(cfg, kind, tokenizer, tcfg, items, sources)
-    model, fsdp = _wrap_distributed(model, tcfg, dist)
+    model, fsdp = wrap_distributed(model, tcfg.distributed, dist, precision=precision)
     optimizer = make_optimizer(model, tcfg)
     scheduler = make_scheduler(optimizer, tcfg, tcfg.max_steps)
     start_step = 0
     torch.manual_seed(tcfg.seed)
     if ckpt is not None:
         state = torch.load(ckpt / STATE_FILE, map_location="cpu", weights_only=False)
-        if fsdp:
+        if sharded:
+            load_sharded(ckpt / SHARDED_DIR, model, optimizer)
+        elif fsdp:
             from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
 
             set_optimizer_state_dict(model, optimizer, state["optimizer"],
@@ -419,7 +367,6 @@ def _train(cfg, kind, tcfg, out_dir, dist, model_path, data, resume) -> Path:
             metrics.log(0, eval_loss=init_eval)
             log.info("held-out loss at initialisation: %.4f", init_eval)
 
-    params = [p for p in model.parameters() if p.requires_grad]
     pbar = None
     if dist.main:
         from tqdm.auto import tqdm
@@ -437,21 +384,15 @@ def _train(cfg, kind, tcfg, out_dir, dist, model_path, data, resume) -> Path:
         n_micro = per_rank // micro
         for m in range(n_micro):
             batch = collate(mine[m * micro: (m + 1) * micro], device)
-            sync = contextlib.nullcontext()
-            if dist.world > 1 and not fsdp and m < n_micro - 1:
-                sync = model.no_sync()
-            with sync:
+            with gradient_sync(model, enabled=m == n_micro - 1):  # one gradient reduction per step
                 with autocast_context(precision, device):
                     logits = model(input_ids=batch["input_ids"], position_ids=batch["position_ids"],
                                    use_cache=False).logits
                 s, _ = token_loss_sum(logits, batch["labels"])
-                # mean over the *global* batch's targets; DDP averages over processes, hence x world
+                # mean over the *global* batch's targets; DDP/FSDP2 average over processes, hence x world
                 (s * (dist.world / max(1, global_targets))).backward()
             loss_sum += float(s.detach())
-        if tcfg.grad_clip > 0:
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, tcfg.grad_clip))
-        else:
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, float("inf")))
+        grad_norm = clip_grad_norm(model, tcfg.grad_clip)
         lr = scheduler.get_last_lr()[0]
         optimizer.step()
         scheduler.step()
@@ -481,11 +422,11 @@ def _train(cfg, kind, tcfg, out_dir, dist, model_path, data, resume) -> Path:
         save_checkpoint(out_dir, tcfg.max_steps, model, tokenizer, optimizer, scheduler, stream, dist,
                         tcfg.keep_checkpoints, fsdp)
     final = out_dir / "final"
-    model_sd, _ = _full_state(model, optimizer, fsdp) if fsdp else (None, None)
+    model_sd = full_model_state(model, fsdp) if fsdp else None
     if dist.main:
         with atomic_dir(final) as tmp:
             kwargs = {"state_dict": model_sd} if model_sd is not None else {}
-            _unwrap(model).save_pretrained(tmp, safe_serialization=True, **kwargs)
+            unwrap(model).save_pretrained(tmp, safe_serialization=True, **kwargs)
             tokenizer.save_pretrained(tmp)
         assert metrics is not None
         metrics.log(tcfg.max_steps, eval_loss=final_eval)
