@@ -96,13 +96,14 @@ def test_grpo_trains_a_prm_on_exact_labels(tiny_model_dir, tmp_path):
     from seekmath.config import load_config
     from seekmath.rl.grpo import run_rl
 
-    cfg = load_config("smoke", ["rl.threads=1", "rl.reward=prm", "rl.rm.step_labels=exact", "rl.steps=1", "rl.eval_problems=0",
+    cfg = load_config("smoke", ["rl.threads=1", "rl.reward=prm", "rl.rm.step_labels=exact", "rl.steps=2", "rl.eval_problems=0",
                                 "rl.rm_train_prompts=3", "rl.rm_samples_per_prompt=2", "rl.max_new_tokens=16", "rl.train_problems=100"])
-    run_rl(cfg, tiny_model_dir, tmp_path / "prm", progress=False)
+    run_rl(cfg, tiny_model_dir, tmp_path / "prm", progress=False, stop_after=1)  # stopped: the checkpoint is kept
     summary = json.loads((tmp_path / "prm" / "reward_model" / "round-0" / "summary.json").read_text())
     assert summary["kind"] == "process" and summary["examples"] > 0
     # the RM's data (kept for replay) carries exactly the labels step_labels.py gives each response
-    items = json.loads((tmp_path / "prm" / "reward_model" / "replay.json").read_text())["items"]
+    (ckpt,) = (tmp_path / "prm" / "checkpoints").glob("step-*")
+    items = json.loads((ckpt / "reward_model.json").read_text())["replay"]["items"]
     problems = {p.id: p for p in generate_problems(cfg.tasks, "train", 100)}
     assert len(items) == summary["examples"]
     for x in items:
