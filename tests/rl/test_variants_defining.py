@@ -15,6 +15,7 @@ import torch
 
 import seekmath.generate
 import seekmath.rl.grpo as grpo
+import seekmath.rl.rewards
 from seekmath.config import load_config
 
 
@@ -24,6 +25,7 @@ def _cfg(*overrides):
 
 
 def _snapshot(model) -> dict:
+    model = getattr(model, "policy", model)  # a TokenScorer: the HF model it scores with
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
@@ -50,7 +52,7 @@ def spies(monkeypatch, tiny_model_dir):
     from seekmath.models import load_model
 
     sampled, ref_passes = [], []
-    real_make_engine, real_nograd = seekmath.generate.make_engine, grpo.grouped_logprobs_nograd
+    real_make_engine, real_nograd = seekmath.generate.make_engine, grpo.scorer_logprobs_nograd
 
     def make_engine(kind, model, *args, **kwargs):
         return _SpyEngine(real_make_engine(kind, model, *args, **kwargs), model, sampled)
@@ -59,12 +61,16 @@ def spies(monkeypatch, tiny_model_dir):
         ref_passes.append(_snapshot(model))
         return real_nograd(model, *args, **kwargs)
 
-    def scripted_reward(mode="strict", truncation_reward=0.0):
-        return lambda responses, golds, questions=None: torch.tensor([float(i % 2 == 0) for i in range(len(responses))])
+    class ScriptedReward:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __call__(self, responses, golds, questions=None):
+            return torch.tensor([float(i % 2 == 0) for i in range(len(responses))])
 
     monkeypatch.setattr(seekmath.generate, "make_engine", make_engine)
-    monkeypatch.setattr(grpo, "grouped_logprobs_nograd", nograd)
-    monkeypatch.setattr(grpo, "make_rule_reward", scripted_reward)
+    monkeypatch.setattr(grpo, "scorer_logprobs_nograd", nograd)
+    monkeypatch.setattr(seekmath.rl.rewards, "RuleReward", ScriptedReward)
     initial = _snapshot(load_model(tiny_model_dir, device="cpu"))
     return sampled, ref_passes, initial
 
