@@ -73,6 +73,62 @@ def outcome_advantages(rewards: torch.Tensor, group_size: int, normalise_std: bo
     return Advantages(out.flatten().to(torch.float32), zero, groups.shape[0])
 
 
+def rloo_advantages(rewards: torch.Tensor, group_size: int) -> Advantages:
+    """RLOO (Ahmadian et al. 2024, eq. 4 after Kool et al. 2019): A_i = r_i - (1/(G-1)) sum_{j != i} r_j.
+
+    Each output's baseline is the mean of the OTHER outputs of its group, which keeps the estimator
+    unbiased; it equals G/(G-1) * (r_i - mean(r)) — GRPO without the std and with that factor.
+    """
+    rewards = torch.as_tensor(rewards).flatten().to(torch.float64)
+    if group_size < 2 or rewards.numel() % group_size:
+        raise ValueError(f"rloo_advantages: {rewards.numel()} rewards do not split into groups of {group_size} (>= 2)")
+    if not torch.isfinite(rewards).all():
+        raise ValueError("rloo_advantages: rewards contain NaN/inf")
+    groups = rewards.view(-1, group_size)
+    zero = sum(_is_constant(g) for g in groups)
+    others_mean = (groups.sum(dim=1, keepdim=True) - groups) / (group_size - 1)
+    out = groups - others_mean
+    out[torch.tensor([_is_constant(g) for g in groups])] = 0.0
+    return Advantages(out.flatten().to(torch.float32), int(zero), groups.shape[0])
+
+
+def reinforce_pp_advantages(rewards: torch.Tensor, group_size: int, group_baseline: bool = False) -> Advantages:
+    """REINFORCE++ (Hu et al. 2025): advantages normalised over the whole BATCH, not per group.
+
+    group_baseline=False: A = (r - mean_batch(r)) / std_batch(r) (§3, "global advantage normalisation");
+    group_baseline=True (REINFORCE++-baseline): r - mean_group(r) first, then divided by the batch std of
+    those centred values. A batch whose values are all equal gets zeros. Groups still matter for the
+    zero-variance count (and for rl.zero_variance = skip).
+    """
+    rewards = torch.as_tensor(rewards).flatten().to(torch.float64)
+    if group_size < 1 or rewards.numel() % group_size:
+        raise ValueError(f"reinforce_pp_advantages: {rewards.numel()} rewards do not split into groups of {group_size}")
+    if not torch.isfinite(rewards).all():
+        raise ValueError("reinforce_pp_advantages: rewards contain NaN/inf")
+    groups = rewards.view(-1, group_size)
+    zero = sum(_is_constant(g) for g in groups)
+    centred = groups - groups.mean(dim=1, keepdim=True) if group_baseline else groups - groups.mean()
+    flat = centred.flatten()
+    if _is_constant(flat):  # nothing to normalise: no signal anywhere in the batch
+        return Advantages(torch.zeros(flat.shape, dtype=torch.float32), int(zero), groups.shape[0])
+    return Advantages((flat / flat.std(unbiased=True)).to(torch.float32), int(zero), groups.shape[0])
+
+
+ESTIMATORS = ("grpo", "rloo", "reinforce_pp", "reinforce_pp_baseline")
+
+
+def outcome_advantages_by(estimator: str, rewards: torch.Tensor, group_size: int, normalise_std: bool = True) -> Advantages:
+    """The outcome-advantage rule named by `rl.advantage_estimator`: grpo (§4.1.2; Dr. GRPO with
+    normalise_std=False), rloo, reinforce_pp or reinforce_pp_baseline."""
+    if estimator == "grpo":
+        return outcome_advantages(rewards, group_size, normalise_std)
+    if estimator == "rloo":
+        return rloo_advantages(rewards, group_size)
+    if estimator in ("reinforce_pp", "reinforce_pp_baseline"):
+        return reinforce_pp_advantages(rewards, group_size, group_baseline=estimator.endswith("baseline"))
+    raise ValueError(f"rl.advantage_estimator: unknown {estimator!r}; expected one of {', '.join(ESTIMATORS)}")
+
+
 def process_advantages(
     step_rewards: Sequence[Sequence[float]],
     step_end_tokens: Sequence[Sequence[int]],

@@ -14,6 +14,15 @@ and the loss is minus the aggregate of J_t. Aggregations (`aggregation=`):
 - ``token_mean`` — DAPO: sum over all tokens of the batch / number of tokens of the batch.
 - ``constant_normaliser`` — Dr. GRPO: sum over all tokens / (number of outputs x a fixed max length).
 
+Variants of the per-token objective, each a keyword of `grpo_loss` (eq. 3 is the default of every one):
+
+- ``clip_eps_high`` — DAPO's clip-higher (Yu et al. 2025, eq. 8): clip(rho, 1 - eps_low, 1 + eps_high)
+  with eps_high > eps_low lets unlikely tokens' probabilities grow further (entropy collapse).
+- ``ratio_level="sequence"`` — GSPO (Zheng et al. 2025, eqs. 5-7): every token of output i uses the
+  sequence-level ratio s_i = (pi_theta(o_i)/pi_old(o_i))^(1/|o_i|) = exp(mean_t log rho_t), clipped at
+  the sequence level; with the paper's aggregation the loss is exactly -(1/G) sum_i min(s_i A_i, clip(s_i) A_i).
+- ``kl_estimator`` — Schulman's k1 (log pi_theta/pi_ref), k2 ((log x)^2 / 2) or k3 (eq. 4) in the loss.
+
 The aggregation is expressed as per-token weights computed ONCE on the whole batch
 (`aggregation_weights`) and the loss is sum(weight * J). So cutting a batch into micro-batches and
 summing their losses gives exactly the full-batch loss and gradient — whatever the micro-batch size,
@@ -27,6 +36,8 @@ from dataclasses import dataclass
 import torch
 
 AGGREGATIONS = ("seq_mean_token_mean", "token_mean", "constant_normaliser")
+RATIO_LEVELS = ("token", "sequence")
+KL_ESTIMATORS = ("k1", "k2", "k3")
 
 # exp() of a log-ratio beyond this overflows float32's useful range; 20 is far outside any sane
 # policy/reference gap (pi_ref/pi_theta = e^20) and keeps the loss finite if a token was near-impossible.
@@ -42,6 +53,32 @@ def k3_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
     """
     log_x = (ref_logp - logp).clamp(-_LOG_RATIO_CLAMP, _LOG_RATIO_CLAMP)
     return torch.exp(log_x) - log_x - 1.0
+
+
+def kl_estimate(logp: torch.Tensor, ref_logp: torch.Tensor, estimator: str = "k3") -> torch.Tensor:
+    """Per-token estimate of KL[pi_theta || pi_ref] from sampled tokens (Schulman, "Approximating KL").
+
+    With log x = log pi_ref - log pi_theta: k1 = -log x (unbiased, can be negative), k2 = (log x)^2 / 2
+    (biased, low variance; its gradient is the true reverse-KL gradient), k3 = x - log x - 1 (eq. 4).
+    """
+    if estimator == "k3":
+        return k3_kl(logp, ref_logp)
+    log_x = (ref_logp - logp).clamp(-_LOG_RATIO_CLAMP, _LOG_RATIO_CLAMP)
+    if estimator == "k1":
+        return -log_x
+    if estimator == "k2":
+        return 0.5 * log_x * log_x
+    raise ValueError(f"rl.kl_estimator: unknown {estimator!r}; expected one of {', '.join(KL_ESTIMATORS)}")
+
+
+def sequence_log_ratio(logp: torch.Tensor, old_logp: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """GSPO's log s_i = (1/|o_i|) sum_t (log pi_theta - log pi_old), broadcast to every token, [N, T].
+
+    An output with no tokens gets 0 (s_i = 1); padding positions carry the row's value (their weight is 0).
+    """
+    m = mask.to(logp.dtype)
+    per_seq = ((logp - old_logp) * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
+    return per_seq[:, None].expand_as(logp)
 
 
 def aggregation_weights(mask: torch.Tensor, aggregation: str = "seq_mean_token_mean", max_len: int | None = None,
@@ -98,6 +135,9 @@ def grpo_loss(
     aggregation: str = "seq_mean_token_mean",
     max_len: int | None = None,
     weights: torch.Tensor | None = None,
+    clip_eps_high: float | None = None,
+    ratio_level: str = "token",
+    kl_estimator: str = "k3",
 ) -> tuple[torch.Tensor, LossStats]:
     """Minus J_GRPO of eq. 3 for one (micro-)batch; returns (loss, stats).
 
@@ -110,7 +150,13 @@ def grpo_loss(
         mask: 1 for real completion tokens, [N, T].
         weights: precomputed `aggregation_weights` of the full batch (rows of this micro-batch);
             None = compute them from `mask` (the micro-batch IS the batch).
+        clip_eps_high: upper clip 1 + clip_eps_high (DAPO clip-higher); None = clip_eps (symmetric, eq. 3).
+        ratio_level: "token" (eq. 3) or "sequence" (GSPO's length-normalised sequence ratio).
+        kl_estimator: "k3" (eq. 4), "k1" or "k2" for the beta term.
     """
+    if ratio_level not in RATIO_LEVELS:
+        raise ValueError(f"rl.ratio_level: unknown {ratio_level!r}; expected one of {', '.join(RATIO_LEVELS)}")
+    eps_high = clip_eps if clip_eps_high is None else clip_eps_high
     if advantages.dim() == 1:
         advantages = advantages[:, None].expand_as(logp)
     if logp.shape != old_logp.shape or logp.shape != mask.shape or advantages.shape != logp.shape:
@@ -123,18 +169,19 @@ def grpo_loss(
         weights = aggregation_weights(mask, aggregation, max_len)
     weights = weights.to(logp.dtype)
 
-    ratio = torch.exp((logp - old_logp).clamp(-_LOG_RATIO_CLAMP, _LOG_RATIO_CLAMP))
+    log_ratio = logp - old_logp if ratio_level == "token" else sequence_log_ratio(logp, old_logp, mask)
+    ratio = torch.exp(log_ratio.clamp(-_LOG_RATIO_CLAMP, _LOG_RATIO_CLAMP))
     unclipped = ratio * advantages
-    clipped = torch.clamp(ratio, 1.0 - clip_eps, 1.0 + clip_eps) * advantages
+    clipped = torch.clamp(ratio, 1.0 - clip_eps, 1.0 + eps_high) * advantages
     surrogate = torch.minimum(unclipped, clipped)
     objective = surrogate
     if beta != 0.0:
         if ref_logp is None:
             raise ValueError("grpo_loss: beta > 0 needs ref_logp")
-        kl = k3_kl(logp, ref_logp)
+        kl = kl_estimate(logp, ref_logp, kl_estimator)
         objective = surrogate - beta * kl
     else:
-        kl = k3_kl(logp, ref_logp) if ref_logp is not None else torch.zeros_like(logp)
+        kl = kl_estimate(logp, ref_logp, kl_estimator) if ref_logp is not None else torch.zeros_like(logp)
     loss = -(weights * objective).sum()
 
     with torch.no_grad():
