@@ -48,8 +48,10 @@ from pathlib import Path
 
 import torch
 
-from seekmath.rl.advantages import indicator_advantages, informative_groups, outcome_advantages, process_advantages
-from seekmath.rl.losses import AGGREGATIONS, aggregation_weights, grpo_loss
+from seekmath.rl.advantages import (ESTIMATORS, indicator_advantages, informative_groups, outcome_advantages,
+                                     outcome_advantages_by, process_advantages)
+from seekmath.rl.losses import AGGREGATIONS, KL_ESTIMATORS, RATIO_LEVELS, aggregation_weights, grpo_loss
+from seekmath.rl.reward_shaping import soft_overlong_penalty
 from seekmath.rl.rollout import GroupedRollout, TokenScorer, score_outputs, scorer_logprobs_nograd
 
 log = logging.getLogger("seekmath.rl")
@@ -57,6 +59,7 @@ log = logging.getLogger("seekmath.rl")
 ALGORITHMS = ("grpo", "online_rft", "rft")
 REWARDS = ("rule", "orm", "prm")
 ZERO_VARIANCE = ("keep", "skip")
+OVERLONG = ("none", "filter", "soft")
 REFERENCE = ("same_device", "cpu", "none")
 PRECISION = {"float32": "fp32", "bfloat16": "bf16"}  # model.dtype -> compute precision (train.trainer's names)
 LOGPROB_GAP_WARN = 0.1  # nats/token: fp32 shows ~1e-6, bf16 ~1e-2; more means the sampler ran other weights
@@ -72,6 +75,14 @@ def validate(rl) -> None:
         raise ValueError(f"rl.aggregation: unknown {rl.aggregation!r}; expected one of {', '.join(AGGREGATIONS)}")
     if rl.zero_variance not in ZERO_VARIANCE:
         raise ValueError(f"rl.zero_variance: unknown {rl.zero_variance!r}; expected one of {', '.join(ZERO_VARIANCE)}")
+    for key, allowed in (("ratio_level", RATIO_LEVELS), ("kl_estimator", KL_ESTIMATORS), ("advantage_estimator", ESTIMATORS),
+                         ("overlong", OVERLONG)):
+        if getattr(rl, key) not in allowed:
+            raise ValueError(f"rl.{key}: unknown {getattr(rl, key)!r}; expected one of {', '.join(allowed)}")
+    if rl.clip_eps_high < 0 or not 0 <= rl.overlong_cache <= rl.max_new_tokens:
+        raise ValueError("rl.clip_eps_high must be >= 0 and rl.overlong_cache in [0, rl.max_new_tokens]")
+    if rl.overlong == "soft" and (rl.algorithm != "grpo" or rl.reward == "prm"):
+        raise ValueError("rl.overlong=soft shapes outcome rewards: it needs rl.algorithm=grpo with rl.reward rule or orm")
     if rl.algorithm != "grpo" and rl.reward == "prm":
         raise ValueError("rl.reward=prm (process supervision) needs rl.algorithm=grpo")
     for key in ("group_size", "prompts_per_step", "max_new_tokens", "mu", "iterations", "steps", "micro_batch_size", "generation_batch_size"):
@@ -468,7 +479,9 @@ def train_on_batch(scorer, opt, rollout: GroupedRollout, advantages: torch.Tenso
                     old = old_logp[sl, :T].to(dev)
                 ref = ref_logp[sl, :T].to(dev) if ref_logp is not None else None
                 loss, st = grpo_loss(logp, old, ref, adv.to(dev), m, clip_eps=rl.clip_eps, beta=beta,
-                                     aggregation=rl.aggregation, max_len=rl.max_new_tokens, weights=weights[sl, :T].to(dev))
+                                     aggregation=rl.aggregation, max_len=rl.max_new_tokens, weights=weights[sl, :T].to(dev),
+                                     clip_eps_high=rl.clip_eps_high or None, ratio_level=rl.ratio_level,
+                                     kl_estimator=rl.kl_estimator)
                 (loss * dist.world).backward()  # DDP/FSDP2 average over processes; the weights already sum to the batch's
                 total_loss += float(loss.detach())
                 kl_sum += st.kl_mean * st.tokens
@@ -547,6 +560,8 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
         if rl.reward != "rule" and (not rl.reward_model or rl.iterations > 1):
             raise ValueError(f"rl.reward={rl.reward}: reward-model training runs on one process; under torchrun use rl.reward=rule "
                              "or a trained rl.reward_model with rl.iterations=1")
+        if rl.advantage_estimator.startswith("reinforce_pp"):
+            raise ValueError(f"rl.advantage_estimator={rl.advantage_estimator} normalises over the whole batch: one process only for now")
         per_rank = rank_groups(rl.prompts_per_step, dist.world, dist.rank)
         unit = generation_unit(rl.group_size, rl.generation_batch_size)
         if len(per_rank) % unit and dist.main:
@@ -755,6 +770,9 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
     else:
         step_scores, step_ends = rm_source.step_scores(flat_prompts, texts, [c.prompt_ids for c in flat], [c.token_ids for c in flat])
         rewards = torch.tensor([sum(s) / max(1, len(s)) for s in step_scores])  # for logging only
+    if rl.overlong == "soft" and rl.reward != "prm":
+        cache = rl.overlong_cache or rl.max_new_tokens // 4
+        rewards = rewards.float() + soft_overlong_penalty(torch.tensor([len(c.token_ids) for c in flat]), rl.max_new_tokens, cache)
     if rl.algorithm in ("online_rft", "rft"):
         adv_values = indicator_advantages(rewards)
         zero_var = outcome_advantages(correct, G).zero_variance_share
@@ -762,7 +780,7 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
         adv = process_advantages(step_scores, step_ends, [len(c.token_ids) for c in flat], G, rl.normalise_std)
         adv_values, zero_var = adv.values, adv.zero_variance_share
     else:
-        adv = outcome_advantages(rewards, G, rl.normalise_std)
+        adv = outcome_advantages_by(rl.advantage_estimator, rewards, G, rl.normalise_std)
         adv_values, zero_var = adv.values, adv.zero_variance_share
     t_rew = time.time()
 
@@ -770,7 +788,12 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
     rollout = GroupedRollout([group[0].prompt_ids for group in outs], [c.token_ids for c in flat],
                              [u for u in range(len(outs)) for _ in range(G)], tok.pad_token_id, sampler_lp)
     weights = None
-    if dist.world > 1:  # this process's rows, the whole batch's denominators
+    if rl.overlong == "filter":  # truncated outputs leave the loss and its denominators (DAPO's overlong filtering)
+        cut = torch.tensor([c.finish_reason == "length" for c in flat])
+        mask = rollout.completion_mask() & ~cut[:, None]
+        weights = aggregation_weights(mask, rl.aggregation, max_len=rl.max_new_tokens,
+                                      totals=batch_totals(mask, dist) if dist.world > 1 else None)
+    elif dist.world > 1:  # this process's rows, the whole batch's denominators
         mask = rollout.completion_mask()
         weights = aggregation_weights(mask, rl.aggregation, max_len=rl.max_new_tokens, totals=batch_totals(mask, dist))
     groups_trained = len(outs)

@@ -41,6 +41,15 @@ class RLConfig:
     # left out of the forward/backward and the reference pass (their policy-gradient term is 0; only
     # their KL term is dropped, nothing when beta = 0); the loss keeps the whole batch's denominators
     zero_variance: str = "keep"
+    # --- GRPO's family (each a rule in losses.py / advantages.py / reward_shaping.py; the defaults are eq. 3)
+    clip_eps_high: float = 0.0  # upper clip 1 + eps_high (DAPO clip-higher, e.g. 0.28); 0 = clip_eps (symmetric)
+    ratio_level: str = "token"  # token (eq. 3) | sequence (GSPO: length-normalised sequence ratio)
+    kl_estimator: str = "k3"  # k3 (eq. 4) | k1 | k2 for the beta term in the loss
+    advantage_estimator: str = "grpo"  # grpo (Dr. GRPO with normalise_std=false) | rloo | reinforce_pp | reinforce_pp_baseline
+    # none | filter (DAPO: outputs cut at max_new_tokens leave the loss and its denominators) |
+    # soft (DAPO eq. 13: a length penalty over the last overlong_cache tokens, added to the reward)
+    overlong: str = "none"
+    overlong_cache: int = 0  # soft: the punishment interval in tokens; 0 = max_new_tokens // 4
     # --- sampling (Algorithm 1)
     group_size: int = 64  # G outputs per question
     prompts_per_step: int = 16  # questions per GRPO step (16 x 64 = the paper's batch of 1024 outputs)
