@@ -117,7 +117,9 @@ def seed_texts(spec: str, tasks_cfg=None, seed: int = 0, limit: int | None = Non
     from seekmath.corpus.read import SkipStats, iter_documents
 
     if not spec.startswith("hf:") and not Path(spec).exists():
-        raise FileNotFoundError(f"corpus.seed_file not found: {spec} (a jsonl/parquet file or folder, hf:NAME or synthetic:N)")
+        raise FileNotFoundError(f"corpus.seed_file not found: {spec} (a jsonl/parquet file or folder with a `text` field, hf:NAME or "
+                                "synthetic:N; e.g. hf:open-web-math/open-web-math streams OpenWebMath, or save a sample with "
+                                "datasets.load_dataset('open-web-math/open-web-math', split='train[:500000]').to_json(PATH))")
     texts = [d["text"] for d in islice(iter_documents(spec, SkipStats()), limit)]
     if not texts:
         raise ValueError(f"corpus.seed_file {spec!r} holds no documents with text")
