@@ -73,19 +73,24 @@ def outcome_advantages(rewards: torch.Tensor, group_size: int, normalise_std: bo
     return Advantages(out.flatten().to(torch.float32), zero, groups.shape[0])
 
 
+def _groups(rewards, group_size: int, who: str, min_size: int = 1) -> tuple[torch.Tensor, int]:
+    """Flat rewards as float64 [num_groups, G] (checked) and the number of zero-variance groups."""
+    rewards = torch.as_tensor(rewards).flatten().to(torch.float64)
+    if group_size < min_size or rewards.numel() % group_size:
+        raise ValueError(f"{who}: {rewards.numel()} rewards do not split into groups of {group_size} (>= {min_size})")
+    if not torch.isfinite(rewards).all():
+        raise ValueError(f"{who}: rewards contain NaN/inf")
+    groups = rewards.view(-1, group_size)
+    return groups, int(sum(_is_constant(g) for g in groups))
+
+
 def rloo_advantages(rewards: torch.Tensor, group_size: int) -> Advantages:
     """RLOO (Ahmadian et al. 2024, eq. 4 after Kool et al. 2019): A_i = r_i - (1/(G-1)) sum_{j != i} r_j.
 
     Each output's baseline is the mean of the OTHER outputs of its group, which keeps the estimator
     unbiased; it equals G/(G-1) * (r_i - mean(r)) — GRPO without the std and with that factor.
     """
-    rewards = torch.as_tensor(rewards).flatten().to(torch.float64)
-    if group_size < 2 or rewards.numel() % group_size:
-        raise ValueError(f"rloo_advantages: {rewards.numel()} rewards do not split into groups of {group_size} (>= 2)")
-    if not torch.isfinite(rewards).all():
-        raise ValueError("rloo_advantages: rewards contain NaN/inf")
-    groups = rewards.view(-1, group_size)
-    zero = sum(_is_constant(g) for g in groups)
+    groups, zero = _groups(rewards, group_size, "rloo_advantages", min_size=2)
     others_mean = (groups.sum(dim=1, keepdim=True) - groups) / (group_size - 1)
     out = groups - others_mean
     out[torch.tensor([_is_constant(g) for g in groups])] = 0.0
@@ -100,13 +105,7 @@ def reinforce_pp_advantages(rewards: torch.Tensor, group_size: int, group_baseli
     those centred values. A batch whose values are all equal gets zeros. Groups still matter for the
     zero-variance count (and for rl.zero_variance = skip).
     """
-    rewards = torch.as_tensor(rewards).flatten().to(torch.float64)
-    if group_size < 1 or rewards.numel() % group_size:
-        raise ValueError(f"reinforce_pp_advantages: {rewards.numel()} rewards do not split into groups of {group_size}")
-    if not torch.isfinite(rewards).all():
-        raise ValueError("reinforce_pp_advantages: rewards contain NaN/inf")
-    groups = rewards.view(-1, group_size)
-    zero = sum(_is_constant(g) for g in groups)
+    groups, zero = _groups(rewards, group_size, "reinforce_pp_advantages")
     centred = groups - groups.mean(dim=1, keepdim=True) if group_baseline else groups - groups.mean()
     flat = centred.flatten()
     if _is_constant(flat):  # nothing to normalise: no signal anywhere in the batch
