@@ -155,8 +155,9 @@ def _split_blanks(s: str) -> list[str]:
 # ----------------------------------------------------------------------------------------------------
 
 # "x = 2 or x = 3", "2 \\text{ and } 3", "x=2,\\ x=3": a list of solutions written with words
-_WORDED = re.compile(r"\\(?:text|textrm|mbox|mathrm)\s*\{\s*(?:or|and)\s*\}|(?<![\\A-Za-z])(?:or|and)(?![A-Za-z])")
-_CONNECTIVE = re.compile(r"\s*,?\s*(?:\\(?:text|textrm|mbox|mathrm)\s*\{\s*(?:or|and)\s*\}|(?<![\\A-Za-z])(?:or|and)(?![A-Za-z])|\\q?quad)\s*")
+_OR_AND = r"\\(?:text|textrm|mbox|mathrm)\s*\{\s*(?:or|and)\s*\}|(?<![\\A-Za-z])(?:or|and)(?![A-Za-z])"
+_WORDED = re.compile(_OR_AND)
+_CONNECTIVE = re.compile(r"\s*,?\s*(?:" + _OR_AND + r"|\\q?quad)\s*")
 # "\\text{(C) } 12", "(C) 12", "\\textbf{(C)}~12": a choice letter followed by its value
 _CHOICE_VALUE = re.compile(r"^\s*(?:\\(?:text|textbf|mathrm)\s*\{\s*)?\(\s*([A-E])\s*\)\s*\}?[\s~:.]*(?:\\[,;: ]\s*)*(.+)$")
 _LETTER = re.compile(r"\s*(?:\\(?:text|textbf|mathrm)\s*\{\s*)?\(?\s*([A-E])\s*\)?\s*\}?\s*")
