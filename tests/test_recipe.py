@@ -21,7 +21,8 @@ def _seekmath(*args, timeout=600):
 def smoke_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("recipe") / "smoke"
     t0 = time.time()
-    r = _seekmath("run", "--config", "smoke", "--out", str(out))
+    # parallel_eval=always: the pretrain / sft checkpoints are evaluated by a second process while RL trains
+    r = _seekmath("run", "--config", "smoke", "--out", str(out), "run.parallel_eval=always")
     assert r.returncode == 0, r.stderr[-4000:]
     return out, time.time() - t0
 
@@ -43,6 +44,69 @@ def test_every_stage_left_its_artefact(smoke_run):
     for stage in ("crawl", "corpus", "pretrain", "sft", "rl", "eval"):
         done = json.loads((out / stage / "DONE.json").read_text())
         assert done["seconds"] > 0 and done["peak_rss_mb"] > 0
+
+
+def test_finished_checkpoints_were_evaluated_while_rl_trained(smoke_run):
+    out, _ = smoke_run
+    second = (out / "eval" / "parallel.log").read_text()
+    for stage in ("pretrain", "sft"):
+        assert f"/{stage}/final" in second, stage  # the second process evaluated these two checkpoints
+        assert (out / "eval" / stage / "all_summary.json").is_file()
+    assert "/rl/final" not in second
+    # the RL stage started it (its log says so) and the eval stage only read the two summaries
+    assert "pretrain, sft evaluated in a second process" in (out / "rl" / "log.txt").read_text()
+    assert "evaluated in a second process" not in (out / "eval" / "log.txt").read_text()
+
+
+def _with(cfg, rl_threads=1, eval_threads=1, parallel="auto", processes=0, **rl):
+    import dataclasses
+
+    return dataclasses.replace(cfg, rl=dataclasses.replace(cfg.rl, threads=rl_threads, **rl),
+                               eval=dataclasses.replace(cfg.eval, threads=eval_threads),
+                               run=dataclasses.replace(cfg.run, parallel_eval=parallel, rl_processes=processes))
+
+
+@pytest.fixture
+def two_cpu_cores(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+
+
+def test_parallel_eval_auto_only_when_cpu_cores_hold_both(two_cpu_cores, monkeypatch):
+    import torch
+
+    from seekmath.config import load_config
+    from seekmath.recipe import parallel_eval
+
+    cfg = load_config("tiny")
+    assert parallel_eval(_with(cfg), busy_threads=1)
+    assert not parallel_eval(_with(cfg), busy_threads=2)  # RL takes every core
+    assert not parallel_eval(_with(cfg), busy_threads=0)  # 0 threads = all cores
+    assert parallel_eval(_with(cfg, parallel="always"), busy_threads=2)
+    assert not parallel_eval(_with(cfg, parallel="never"), busy_threads=1)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert not parallel_eval(_with(cfg), busy_threads=1)  # never next to a GPU run
+    with pytest.raises(ValueError, match="run.parallel_eval"):
+        parallel_eval(_with(cfg, parallel="sometimes"), busy_threads=1)
+
+
+def test_rl_processes_auto_splits_only_whole_generation_calls(two_cpu_cores, monkeypatch):
+    from seekmath.config import load_config
+    from seekmath.recipe import rl_processes
+
+    cfg = load_config("tiny")  # 16 questions x G 8, 64 rows per generation call: 2 calls per step
+    assert rl_processes(_with(cfg)) == 2
+    assert rl_processes(_with(cfg, rl_threads=2)) == 1  # one process takes both cores
+    assert rl_processes(_with(cfg, rl_threads=0)) == 1  # 0 threads = all cores
+    assert rl_processes(_with(cfg, generation_batch_size=128)) == 1  # one call per step: not split
+    assert rl_processes(_with(cfg, reward="prm")) == 1  # reward-model training runs on one process
+    assert rl_processes(_with(cfg, processes=3)) == 3  # asked for explicitly
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert rl_processes(_with(cfg)) == 2  # never more than the generation calls
+    with pytest.raises(ValueError, match="run.rl_processes"):
+        rl_processes(_with(cfg, processes=-1))
 
 
 def test_summary_and_report_structure(smoke_run):

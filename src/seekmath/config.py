@@ -95,6 +95,10 @@ class RunConfig:
     real_bench_limit: int = 100
     corpus_share: float = 0.8  # share of pretraining tokens from the mined corpus; the rest is generated prose
     threads: int = 0  # torch threads; 0 = all cores
+    # auto | always | never: evaluate checkpoints in a second process, while RL trains and in the eval stage
+    # (auto: CPU-only, when the cores hold it; recipe.parallel_eval)
+    parallel_eval: str = "auto"
+    rl_processes: int = 0  # processes of the RL stage (torchrun, gloo on CPU); 0 = auto (recipe.rl_processes)
     mode: str = "recipe"  # recipe | findings (the stages up to sft, then the unified-paradigm study: findings/)
 
 

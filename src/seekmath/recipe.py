@@ -100,12 +100,57 @@ def stage_sft(cfg, run_dir: Path) -> dict:
     return {}
 
 
+def rl_processes(cfg) -> int:
+    """How many processes the recipe's RL stage runs (`run.rl_processes`; 0 = auto).
+
+    auto, on a CPU-only machine with rl.threads set: as many one-process shares as the cores hold
+    (cores // rl.threads), but no more than the step's generation calls, so every process generates
+    whole calls and the run samples exactly what one process would (rl/distributed.py). Otherwise 1;
+    GPU users launch `torchrun ... seekmath rl` themselves.
+    """
+    import os
+
+    import torch
+
+    from seekmath.rl.distributed import generation_unit
+    from seekmath.rl.grpo import one_process_only
+
+    rl = cfg.rl
+    if cfg.run.rl_processes < 0:
+        raise ValueError(f"run.rl_processes must be >= 0 (0 = auto), got {cfg.run.rl_processes}")
+    if cfg.run.rl_processes:
+        return cfg.run.rl_processes
+    if torch.cuda.is_available() or rl.threads <= 0 or one_process_only(rl) is not None:
+        return 1
+    calls = -(-rl.prompts_per_step // generation_unit(rl.group_size, rl.generation_batch_size))
+    n = max(1, min((os.cpu_count() or 1) // rl.threads, calls))
+    while n > 1 and rl.prompts_per_step % n:  # equal shares of whole groups
+        n -= 1
+    return n
+
+
 def stage_rl(cfg, run_dir: Path) -> dict:
-    from seekmath.rl.grpo import run_rl
+    import subprocess
+    import sys
 
     out = run_dir / "rl"
-    run_rl(cfg, str(final_model(run_dir, "sft")), out, resume=(out / "checkpoints").is_dir())
-    return {}
+    resume = (out / "checkpoints").is_dir()
+    n = rl_processes(cfg)
+    if n == 1:
+        from seekmath.rl.grpo import run_rl
+
+        run_rl(cfg, str(final_model(run_dir, "sft")), out, resume=resume)
+        return {"processes": 1}
+    # several CPU processes (gloo): each samples, rewards and trains on its share of the step's groups;
+    # the update and the samples are those of one process (tests/rl/test_rl_distributed.py)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={n}",
+           "-m", "seekmath", "rl", "--config", str(run_dir / "config.yaml"),
+           "--model", str(final_model(run_dir, "sft")), "--out", str(out)] + (["--resume"] if resume else [])
+    log.info("rl: %d processes x %d thread(s): %s", n, cfg.rl.threads, " ".join(cmd))
+    rc = subprocess.run(cmd).returncode
+    if rc:
+        raise RuntimeError(f"rl: the {n} RL processes exited with {rc}; see {out / 'log.txt'}")
+    return {"processes": n}
 
 
 def eval_config_for(cfg, stage: str):
@@ -115,29 +160,100 @@ def eval_config_for(cfg, stage: str):
     return dataclasses.replace(cfg.eval, prompt="fewshot" if stage == "pretrain" else "zeroshot")
 
 
-def stage_eval(cfg, run_dir: Path) -> dict:
+def evaluate_checkpoint(cfg, run_dir: Path, stage: str) -> dict | None:
+    """One stage's checkpoint on the run's benchmarks -> eval/<stage>/all_summary.json (kept: a rerun reads it)."""
+    import dataclasses
+    import json
+
     from seekmath.evaluate.harness import evaluate_model
     from seekmath.tasks.loaders import local_benchmark_file
 
-    import dataclasses
-
+    out = run_dir / "eval" / stage
+    if (out / "all_summary.json").is_file():
+        return json.loads((out / "all_summary.json").read_text())
+    model_dir = final_model(run_dir, stage)
+    if not model_dir.is_dir():
+        log.warning("eval: %s has no final model, skipped", stage)
+        return None
+    log.info("eval: the %s checkpoint %s", stage, model_dir)
     benches = list(cfg.run.eval_benches)
     # real GSM8K / MATH-500 through the same harness when their files are present
     real = [b for b in cfg.run.real_benches if local_benchmark_file(b) is not None and b not in benches]
+    ecfg = eval_config_for(cfg, stage)
+    result = dict(evaluate_model(str(model_dir), benches, ecfg, out, tasks_cfg=cfg.tasks, model_cfg=cfg.model))
+    if real:  # greedy only, first `real_bench_limit` problems: honest numbers, near zero at this scale
+        rcfg = dataclasses.replace(ecfg, limit=cfg.run.real_bench_limit, k=[1])
+        result.update(evaluate_model(str(model_dir), real, rcfg, out / "real", tasks_cfg=cfg.tasks, model_cfg=cfg.model))
+    atomic_write_json(out / "all_summary.json", result)
+    return result
+
+
+def stage_eval(cfg, run_dir: Path) -> dict:
+    # the pretrain checkpoint (few-shot prompts: the longest) in a second process when the cores hold two
+    second = start_parallel_eval(cfg, run_dir, ["pretrain"]) if parallel_eval(cfg, busy_threads=cfg.eval.threads) else None
     results = {}
     for stage in MODEL_STAGES:
-        model_dir = final_model(run_dir, stage)
-        if not model_dir.is_dir():
-            log.warning("eval: %s has no final model, skipped", stage)
+        if second is not None and stage == "pretrain":
             continue
-        out = run_dir / "eval" / stage
-        ecfg = eval_config_for(cfg, stage)
-        results[stage] = dict(evaluate_model(str(model_dir), benches, ecfg, out, tasks_cfg=cfg.tasks, model_cfg=cfg.model))
-        if real:  # greedy only, first `real_bench_limit` problems: honest numbers, near zero at this scale
-            rcfg = dataclasses.replace(ecfg, limit=cfg.run.real_bench_limit, k=[1])
-            results[stage].update(evaluate_model(str(model_dir), real, rcfg, out / "real", tasks_cfg=cfg.tasks, model_cfg=cfg.model))
-        atomic_write_json(out / "all_summary.json", results[stage])
-    return {"stages": results}
+        results[stage] = evaluate_checkpoint(cfg, run_dir, stage)
+    if second is not None:
+        _join(second, run_dir)
+        results["pretrain"] = evaluate_checkpoint(cfg, run_dir, "pretrain")  # its summary, or evaluated here
+    return {"stages": {stage: results[stage] for stage in MODEL_STAGES if results.get(stage) is not None}}
+
+
+def _evaluate_in_background(cfg, run_dir: str, stages: list[str]) -> None:
+    """The second evaluation process: its own log file, no progress bars, eval.threads threads."""
+    import os
+
+    os.environ["SEEKMATH_NO_PROGRESS"] = "1"
+    log_file = Path(run_dir) / "eval" / "parallel.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, filename=log_file, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    set_threads(cfg.eval.threads)
+    for stage in stages:
+        evaluate_checkpoint(cfg, Path(run_dir), stage)
+
+
+def parallel_eval(cfg, busy_threads: int) -> bool:
+    """Whether a second evaluation process runs beside `busy_threads` threads of other work.
+
+    `run.parallel_eval` auto: on a CPU-only machine whose cores hold both (busy + eval.threads <=
+    cores). Used while RL trains (its time budget counts its own processes' CPU time, so RL takes the
+    same steps) and in the eval stage. Never next to a GPU: the evaluation would compete for its memory.
+    """
+    import os
+
+    import torch
+
+    choice = cfg.run.parallel_eval
+    if choice not in ("auto", "always", "never"):
+        raise ValueError(f"run.parallel_eval must be auto, always or never, got {choice!r}")
+    if choice != "auto":
+        return choice == "always"
+    return (not torch.cuda.is_available() and busy_threads > 0 and cfg.eval.threads > 0
+            and busy_threads + cfg.eval.threads <= (os.cpu_count() or 1))
+
+
+def start_parallel_eval(cfg, run_dir: Path, stages: list[str]):
+    """Evaluate these finished checkpoints in a spawned process; None when there is nothing to do."""
+    import multiprocessing
+
+    stages = [s for s in stages if stage_done(run_dir, s) and not (run_dir / "eval" / s / "all_summary.json").is_file()]
+    if not stages:
+        return None
+    proc = multiprocessing.get_context("spawn").Process(target=_evaluate_in_background, args=(cfg, str(run_dir), stages),
+                                                        name="seekmath-eval", daemon=True)
+    proc.start()
+    log.info("eval: %s evaluated in a second process (log: %s)", ", ".join(stages), run_dir / "eval" / "parallel.log")
+    return proc
+
+
+def _join(proc, run_dir: Path) -> None:
+    proc.join()
+    if proc.exitcode:  # its checkpoints have no summary: the caller evaluates them itself
+        log.warning("eval: the second process exited with %s (see %s)", proc.exitcode, run_dir / "eval" / "parallel.log")
 
 
 STAGE_FUNCS: dict[str, Callable[[Any, Path], dict]] = {
@@ -169,12 +285,17 @@ def run_recipe(cfg, run_dir: str | Path, from_stage: str | None = None, only: li
                 shutil.rmtree(run_dir / s)
     prepare_stage_dir(run_dir, cfg)
     t_all = time.time()
+    eval_beside_rl = None
     for stage in stages:
         if stage_done(run_dir, stage):
             log.info("stage %s: done already, skipped", stage)
             continue
+        if stage == "eval" and eval_beside_rl is not None:
+            _join(eval_beside_rl, run_dir)
         log.info("stage %s: starting", stage)
         prepare_stage_dir(run_dir / stage, cfg)
+        if stage == "rl" and "eval" in stages and parallel_eval(cfg, busy_threads=cfg.rl.threads * rl_processes(cfg)):
+            eval_beside_rl = start_parallel_eval(cfg, run_dir, ["pretrain", "sft"])  # on the cores RL leaves idle
         t0 = time.time()
         with PeakMemory() as mem:
             info = STAGE_FUNCS[stage](cfg, run_dir) or {}

@@ -116,6 +116,16 @@ def needs_anchor(rl) -> bool:
     return (rl.algorithm == "grpo" and rl.beta > 0) or rl.algorithm == "rft"
 
 
+def one_process_only(rl) -> str | None:
+    """Why these RL settings cannot run under torchrun (one line), or None when they can."""
+    if rl.reward != "rule" and (not rl.reward_model or rl.iterations > 1):
+        return (f"rl.reward={rl.reward}: reward-model training runs on one process; under torchrun use rl.reward=rule "
+                "or a trained rl.reward_model with rl.iterations=1")
+    if rl.advantage_estimator.startswith("reinforce_pp"):
+        return f"rl.advantage_estimator={rl.advantage_estimator} normalises over the whole batch: one process only for now"
+    return None
+
+
 def compute_precision(model_dtype: str) -> str:
     """model.dtype -> the trainer's precision name; the weights themselves always stay fp32 (master weights)."""
     if model_dtype not in PRECISION:
@@ -557,11 +567,8 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
     model_path = Path(model_path)
     device = dist.device if dist.world > 1 else pick_device(cfg.model.device)
     if dist.world > 1:
-        if rl.reward != "rule" and (not rl.reward_model or rl.iterations > 1):
-            raise ValueError(f"rl.reward={rl.reward}: reward-model training runs on one process; under torchrun use rl.reward=rule "
-                             "or a trained rl.reward_model with rl.iterations=1")
-        if rl.advantage_estimator.startswith("reinforce_pp"):
-            raise ValueError(f"rl.advantage_estimator={rl.advantage_estimator} normalises over the whole batch: one process only for now")
+        if (why := one_process_only(rl)) is not None:
+            raise ValueError(why)
         per_rank = rank_groups(rl.prompts_per_step, dist.world, dist.rank)
         unit = generation_unit(rl.group_size, rl.generation_batch_size)
         if len(per_rank) % unit and dist.main:
@@ -650,6 +657,12 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
                disable=not progress or not dist.main)
     t_run = time.time()
     cpu0 = time.process_time()
+
+    def cpu_seconds() -> float:
+        """This stage's CPU seconds, summed over processes (a collective under torchrun: every process calls it)."""
+        used = time.process_time() - cpu0
+        return float(dist.all_reduce([used])[0]) if dist.world > 1 else used
+
     try:
         if state.step == 0 and "0" not in state.history and eval_set:
             acc = evaluate()
@@ -692,11 +705,11 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
             bar.set_postfix(reward=f"{row['reward_mean']:.2f}", kl=f"{row.get('kl', 0):.3f}")
             if rl.save_every and state.step % rl.save_every == 0 and state.step < total_steps:
                 checkpoint()
-            spent = rl.time_budget_s and time.process_time() - cpu0 >= rl.time_budget_s
-            if spent and dist.world > 1:  # every process stops at the same step
-                spent = bool(dist.all_reduce([float(spent)], op="max")[0])
+            # the budget is the CPU time of all processes together (every process stops at the same step)
+            spent = rl.time_budget_s and cpu_seconds() >= rl.time_budget_s
             if spent and state.step < total_steps:
-                log.info("rl: CPU budget of %.0f s used after %d steps; finishing", rl.time_budget_s, state.step)
+                log.info("rl: CPU budget of %.0f s used after %d steps (%d process(es)); finishing", rl.time_budget_s,
+                         state.step, dist.world)
                 if eval_set:
                     acc = evaluate()
                     state.history[str(state.step)] = acc
@@ -704,6 +717,7 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
                 break
         final = out / "final"
         final_state = gathered_policy()
+        cpu_total = cpu_seconds()
         if dist.main:
             if final_state:
                 with atomic_dir(final) as tmp:
@@ -712,7 +726,7 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
             else:
                 save_pretrained(local_policy, tok, final)
             atomic_write_json(out / "summary.json", {"steps": state.step, "eval_greedy_acc": state.history, "processes": dist.world,
-                                                     "seconds": round(time.time() - t_run, 1), "cpu_seconds": round(time.process_time() - cpu0, 1),
+                                                     "seconds": round(time.time() - t_run, 1), "cpu_seconds": round(cpu_total, 1),
                                                      "algorithm": rl.algorithm, "reward": rl.reward})
             shutil.rmtree(out / "checkpoints", ignore_errors=True)
         dist.barrier()

@@ -92,5 +92,5 @@ class RLConfig:
     save_every: int = 10  # checkpoint every N steps (and always at the end / on stop)
     train_problems: int = 0  # questions to draw prompts from (0 = all of rl.data; synthetic: tasks.num_train)
     threads: int = 0  # torch threads (0 = leave as is)
-    time_budget_s: float = 0.0  # stop early (final/ written) once the stage has used this many CPU seconds of this process (0 = off)
+    time_budget_s: float = 0.0  # stop early (final/ written) once the stage has used this many CPU seconds, all its processes together (0 = off)
     seed: int = 0

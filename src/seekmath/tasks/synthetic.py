@@ -26,6 +26,7 @@ left the report split exactly as it was. Generation is deterministic for a (seed
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import logging
@@ -222,19 +223,38 @@ def iter_problems(cfg, split: str, seed: int | None = None) -> Iterator[Problem]
         i += 1
 
 
+# (generation settings, split, seed) -> (the problems drawn so far, the stream they came from or None once
+# it ended). Several stages of one process ask for the same split (tokenizer, pretraining, SFT and RL
+# all read the train split); a small problem space costs seconds to exhaust, so it is drawn once.
+_DRAWN: dict[tuple, tuple[list[Problem], Iterator[Problem] | None]] = {}
+
+
+def _generation_key(cfg, split: str, seed: int | None) -> tuple:
+    fields = ("seed", "min_steps", "max_steps", "max_value", "max_factor", "test_fraction", "tune_fraction")
+    return (tuple(getattr(cfg, f) for f in fields), tuple(cfg.operations), split, cfg.seed if seed is None else seed)
+
+
 def generate_problems(cfg, split: str = "train", n: int | None = None, seed: int | None = None) -> list[Problem]:
     """`n` distinct problems of `split` (train | tune | test, alias report; default n: `split_size`).
 
     A small problem space may hold fewer than `n`: then all of them are returned, with a warning.
+    The list is the prefix of one deterministic stream, whatever `n` earlier calls asked for.
     """
     split = canonical_split(split)
     if n is None:
         n = split_size(cfg, split)
-    problems = list(itertools.islice(iter_problems(cfg, split, seed), n))
-    if len(problems) < n:
+    key = _generation_key(cfg, split, seed)
+    drawn, stream = _DRAWN.get(key) or ([], iter_problems(cfg, split, seed))
+    if len(drawn) < n and stream is not None:
+        drawn.extend(itertools.islice(stream, n - len(drawn)))
+        if len(drawn) < n:
+            stream = None  # the split's problem space is exhausted
+    _DRAWN[key] = (drawn, stream)
+    if len(drawn) < n:
         log.warning("synthetic %s split holds only %d distinct problems for this config (asked for %d)",
-                    split, len(problems), n)
-    return problems
+                    split, len(drawn), n)
+    # copies: callers may annotate a problem's metadata
+    return [dataclasses.replace(p, metadata=dict(p.metadata)) for p in drawn[:n]]
 
 
 def worked_text(p: Problem) -> str:
