@@ -105,6 +105,8 @@ def test_rl_processes_auto_splits_only_whole_generation_calls(two_cpu_cores, mon
     assert rl_processes(_with(cfg, processes=3)) == 3  # asked for explicitly
     monkeypatch.setattr("os.cpu_count", lambda: 16)
     assert rl_processes(_with(cfg)) == 2  # never more than the generation calls
+    assert rl_processes(_with(cfg, prompts_per_step=24)) == 3  # 3 x 8 groups = 3 whole calls
+    assert rl_processes(_with(cfg, prompts_per_step=12)) == 1  # 12 groups: no split into whole 8-group calls
     with pytest.raises(ValueError, match="run.rl_processes"):
         rl_processes(_with(cfg, processes=-1))
 

@@ -103,9 +103,9 @@ def stage_sft(cfg, run_dir: Path) -> dict:
 def rl_processes(cfg) -> int:
     """How many processes the recipe's RL stage runs (`run.rl_processes`; 0 = auto).
 
-    auto, on a CPU-only machine with rl.threads set: as many one-process shares as the cores hold
-    (cores // rl.threads), but no more than the step's generation calls, so every process generates
-    whole calls and the run samples exactly what one process would (rl/distributed.py). Otherwise 1;
+    auto, on a CPU-only machine with rl.threads set: as many processes as the cores hold (cores //
+    rl.threads), fewer if needed for every process to get an equal share of whole generation calls, so
+    the run samples exactly what one process would (rl/distributed.py). Otherwise 1;
     GPU users launch `torchrun ... seekmath rl` themselves.
     """
     import os
@@ -122,9 +122,9 @@ def rl_processes(cfg) -> int:
         return cfg.run.rl_processes
     if torch.cuda.is_available() or rl.threads <= 0 or one_process_only(rl) is not None:
         return 1
-    calls = -(-rl.prompts_per_step // generation_unit(rl.group_size, rl.generation_batch_size))
-    n = max(1, min((os.cpu_count() or 1) // rl.threads, calls))
-    while n > 1 and rl.prompts_per_step % n:  # equal shares of whole groups
+    unit = generation_unit(rl.group_size, rl.generation_batch_size)  # groups per generation call
+    n = max(1, (os.cpu_count() or 1) // rl.threads)
+    while n > 1 and (rl.prompts_per_step % n or (rl.prompts_per_step // n) % unit):  # equal shares of whole calls
         n -= 1
     return n
 
