@@ -32,12 +32,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 RL_DEFAULTS = ["rl.algorithm=grpo", "rl.reward=rule", "rl.steps=1000", "rl.iterations=1", "rl.eval_problems=0", "rl.save_every=25"]
 
 
-def evaluate(model_path: Path, cfg, out: Path, n: int) -> dict:
+def evaluate(model_path: Path, cfg, out: Path, n: int, bench: str = "synthetic") -> dict:
+    """Greedy zero-shot accuracy on `bench` (default the synthetic report split; a jsonl path works too)."""
     from seekmath.evaluate.harness import evaluate_model
 
     ecfg = cfg.eval
     ecfg.k, ecfg.limit, ecfg.max_new_tokens, ecfg.prompt = [1], n, cfg.rl.max_new_tokens, "zeroshot"
-    return evaluate_model(model_path, ["synthetic"], ecfg, out, tasks_cfg=cfg.tasks)["synthetic"]
+    return evaluate_model(model_path, [bench], ecfg, out, tasks_cfg=cfg.tasks)[bench]
 
 
 def main(argv=None) -> int:

@@ -102,6 +102,7 @@ def test_rl_processes_auto_splits_only_whole_generation_calls(two_cpu_cores, mon
     assert rl_processes(_with(cfg, rl_threads=0)) == 1  # 0 threads = all cores
     assert rl_processes(_with(cfg, generation_batch_size=128)) == 1  # one call per step: not split
     assert rl_processes(_with(cfg, reward="prm")) == 1  # reward-model training runs on one process
+    assert rl_processes(_with(cfg, dynamic_sampling=True)) == 1  # resampling runs on one process
     assert rl_processes(_with(cfg, processes=3)) == 3  # asked for explicitly
     monkeypatch.setattr("os.cpu_count", lambda: 16)
     assert rl_processes(_with(cfg)) == 2  # never more than the generation calls

@@ -32,13 +32,15 @@ class DifficultyPool:
         extreme = self.seen & ((self.accuracy == 0) | (self.accuracy == 1))
         return torch.where(extreme, torch.full_like(self.accuracy, self.extreme_weight), torch.ones_like(self.accuracy))
 
-    def sample(self, k: int, seed: int) -> list[int]:
-        """k distinct question indices drawn with `weights()` from a generator seeded with `seed`."""
-        n = self.accuracy.numel()
-        if k > n:
-            raise ValueError(f"DifficultyPool.sample: {k} questions asked from a pool of {n}")
+    def sample(self, k: int, seed: int, exclude=()) -> list[int]:
+        """k distinct question indices drawn with `weights()` from a generator seeded with `seed`, none
+        of them in `exclude` (the questions a step already drew, when dynamic sampling draws again)."""
+        w = self.weights()
+        w[list(exclude)] = 0.0
+        if k > int((w > 0).sum()):
+            raise ValueError(f"DifficultyPool.sample: {k} questions asked from a pool of {int((w > 0).sum())}")
         g = torch.Generator().manual_seed(int(seed))
-        return torch.multinomial(self.weights(), k, replacement=False, generator=g).tolist()
+        return torch.multinomial(w, k, replacement=False, generator=g).tolist()
 
     def update(self, indices: list[int], group_accuracy: list[float]) -> None:
         """Fold each sampled question's group accuracy (share of its G outputs that were correct) in."""

@@ -50,8 +50,10 @@ import torch
 
 from seekmath.rl.advantages import (ESTIMATORS, indicator_advantages, informative_groups, outcome_advantages,
                                      outcome_advantages_by, process_advantages)
-from seekmath.rl.losses import AGGREGATIONS, KL_ESTIMATORS, RATIO_LEVELS, aggregation_weights, grpo_loss
-from seekmath.rl.reward_shaping import soft_overlong_penalty
+from seekmath.rl.dynamic_sampling import Round, fill_batch, varied_groups
+from seekmath.rl.losses import AGGREGATIONS, KL_ESTIMATORS, RATIO_LEVELS, aggregation_weights, grpo_loss, kl_estimate
+from seekmath.rl.question_stream import CURRICULA, QuestionStream, permutation_slice
+from seekmath.rl.reward_shaping import kl_penalised_rewards, soft_overlong_penalty
 from seekmath.rl.rollout import GroupedRollout, TokenScorer, score_outputs, scorer_logprobs_nograd
 
 log = logging.getLogger("seekmath.rl")
@@ -60,6 +62,7 @@ ALGORITHMS = ("grpo", "online_rft", "rft")
 REWARDS = ("rule", "orm", "prm")
 ZERO_VARIANCE = ("keep", "skip")
 OVERLONG = ("none", "filter", "soft")
+KL_IN = ("loss", "reward")
 REFERENCE = ("same_device", "cpu", "none")
 PRECISION = {"float32": "fp32", "bfloat16": "bf16"}  # model.dtype -> compute precision (train.trainer's names)
 LOGPROB_GAP_WARN = 0.1  # nats/token: fp32 shows ~1e-6, bf16 ~1e-2; more means the sampler ran other weights
@@ -76,7 +79,7 @@ def validate(rl) -> None:
     if rl.zero_variance not in ZERO_VARIANCE:
         raise ValueError(f"rl.zero_variance: unknown {rl.zero_variance!r}; expected one of {', '.join(ZERO_VARIANCE)}")
     for key, allowed in (("ratio_level", RATIO_LEVELS), ("kl_estimator", KL_ESTIMATORS), ("advantage_estimator", ESTIMATORS),
-                         ("overlong", OVERLONG)):
+                         ("overlong", OVERLONG), ("curriculum", CURRICULA), ("kl_in", KL_IN)):
         if getattr(rl, key) not in allowed:
             raise ValueError(f"rl.{key}: unknown {getattr(rl, key)!r}; expected one of {', '.join(allowed)}")
     if rl.clip_eps_high < 0 or not 0 <= rl.overlong_cache <= rl.max_new_tokens:
@@ -85,6 +88,11 @@ def validate(rl) -> None:
         raise ValueError("rl.overlong=soft shapes outcome rewards: it needs rl.algorithm=grpo with rl.reward rule or orm")
     if rl.algorithm != "grpo" and rl.reward == "prm":
         raise ValueError("rl.reward=prm (process supervision) needs rl.algorithm=grpo")
+    for key, on in (("dynamic_sampling", rl.dynamic_sampling), ("kl_in=reward", rl.kl_in == "reward")):
+        if on and (rl.algorithm != "grpo" or rl.reward == "prm"):
+            raise ValueError(f"rl.{key} works on outcome rewards: it needs rl.algorithm=grpo with rl.reward rule or orm")
+    if rl.max_generation_rounds < 1:
+        raise ValueError(f"rl.max_generation_rounds must be >= 1, got {rl.max_generation_rounds}")
     for key in ("group_size", "prompts_per_step", "max_new_tokens", "mu", "iterations", "steps", "micro_batch_size", "generation_batch_size"):
         if getattr(rl, key) < 1:
             raise ValueError(f"rl.{key} must be >= 1, got {getattr(rl, key)}")
@@ -123,6 +131,9 @@ def one_process_only(rl) -> str | None:
                 "or a trained rl.reward_model with rl.iterations=1")
     if rl.advantage_estimator.startswith("reinforce_pp"):
         return f"rl.advantage_estimator={rl.advantage_estimator} normalises over the whole batch: one process only for now"
+    if rl.dynamic_sampling:
+        return ("rl.dynamic_sampling: resampling runs on one process for now (a round's informative groups would "
+                "land unevenly on the processes); under torchrun use rl.zero_variance=skip")
     return None
 
 
@@ -141,16 +152,7 @@ def step_seed(seed: int, step: int, salt: int = 0) -> int:
 
 def prompt_indices(n_problems: int, per_step: int, step: int, seed: int) -> list[int]:
     """The prompts of `step`: consecutive slices of a per-epoch permutation (a pure function of step)."""
-    out = []
-    cursor = step * per_step
-    while len(out) < per_step:
-        epoch, pos = divmod(cursor, n_problems)
-        g = torch.Generator().manual_seed(step_seed(seed, epoch, salt=1))
-        perm = torch.randperm(n_problems, generator=g)
-        take = min(per_step - len(out), n_problems - pos)
-        out.extend(perm[pos : pos + take].tolist())
-        cursor += take
-    return out
+    return permutation_slice(n_problems, step * per_step, per_step, seed)
 
 
 def policy_prompt(question: str, tokenizer=None, fmt: str = "auto") -> str:
@@ -285,9 +287,9 @@ def _latest_checkpoint(out: Path) -> Path | None:
 
 
 def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched, rm_source=None, dist=None, sharded=None,
-                    policy_state: dict | None = None) -> Path:
+                    policy_state: dict | None = None, stream=None) -> Path:
     """Everything a resume needs, in one atomic folder: fp32 policy, reference, optimiser, scheduler, RNG,
-    the loop state and (iterative RL) the RM replay buffer.
+    the loop state, the question stream (order, curriculum) and (iterative RL) the RM replay buffer.
 
     Several processes: every process calls this; rank 0 writes the (full) policy and the rest. With
     FSDP2 (`sharded` = the wrapped scorer) the optimizer is sharded: every process writes its shards
@@ -310,6 +312,8 @@ def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched, 
             torch.save({"torch": torch.get_rng_state(), "python": random.getstate()}, tmp / "rng.pt")
             if rm_source is not None:
                 atomic_write_json(tmp / "reward_model.json", rm_source.state_dict())
+            if stream is not None:  # the question order: cursor and curriculum (rl/question_stream.py)
+                atomic_write_json(tmp / "questions.json", stream.state_dict())
             atomic_write_json(tmp / "state.json", state.as_dict())
     if dist.main:
         for old in (out / "checkpoints").glob("step-*"):  # keep the newest only
@@ -576,6 +580,7 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
                         "differ from a one-process run's (same distribution)", len(per_rank), unit)
     check_fits(cfg, model_path, device, gpu_memory_gb)  # refuses with the plan table before anything heavy
     problems, eval_set = load_rl_questions(cfg)  # a missing data source fails here, before the model loads
+    stream = QuestionStream(len(problems), rl)  # which questions each step draws (a bad curriculum fails here too)
     out = prepare_stage_dir(out_dir, cfg) if dist.main else Path(out_dir)
     dist.barrier()
     total_steps = rl.iterations * rl.steps
@@ -617,6 +622,9 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
         state = TrainState(step=s["step"], rm_rounds=s["rm_rounds"], history=s.get("history", {}))
         log.info("rl: resuming from %s (step %d)", ckpt, state.step)
 
+    if ckpt is not None:  # a checkpoint without questions.json predates the stream: its order is a function of the step
+        saved = ckpt / "questions.json"
+        stream.load_state_dict(json.loads(saved.read_text()) if saved.is_file() else {"cursor": state.step * rl.prompts_per_step})
     rule = RuleReward(mode=rl.rule_mode, truncation_reward=rl.truncation_reward)
     longest_prompt = max(len(ids) for ids in tok([policy_prompt(p.question, tok, cfg.model.prompt_format) for p in problems + eval_set])["input_ids"]) if rl.engine == "vllm" else 0
     engine = build_engine(cfg, local_policy, tok, longest_prompt)
@@ -640,7 +648,7 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
 
     def checkpoint():
         save_checkpoint(out, state, local_policy, tok, anchor, opt, sched, rm_source, dist=dist, sharded=scorer if fsdp else None,
-                        policy_state=gathered_policy())
+                        policy_state=gathered_policy(), stream=stream)
 
     def evaluate() -> float:  # greedy accuracy; each process decodes a share of the problems
         if dist.world == 1:
@@ -688,7 +696,7 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
                     state.rm_rounds += 1
             row.update(grpo_step(state.step, scorer, opt, sched, tok, problems, rule, rm_source, engine if rl.algorithm != "rft" else sampler_engine,
                                  anchor_scorer if rl.algorithm == "grpo" else None, rl, device, dist=dist, local_scorer=local_scorer,
-                                 fmt=cfg.model.prompt_format))
+                                 fmt=cfg.model.prompt_format, stream=stream))
             if fsdp:  # gather the updated shards into the full copy
                 copy_full_weights(scorer, local_scorer)
             if rl.algorithm != "rft":
@@ -744,63 +752,118 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
     return final
 
 
-def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, engine, ref_model, rl, device, dist=None,
-              local_scorer=None, fmt: str = "auto") -> dict:
-    """Sample -> reward -> advantages -> mu updates for global step `step`. Returns metrics.
+def _sample_groups(engine, tok, rule, rm_source, rl, fmt, indices: list[int], problems: list, groups: range, base_seed: int) -> Round:
+    """G outputs for each of `problems` (the questions `indices[groups]`: this process's share of a round),
+    rewarded: rule (with the truncation reward) | orm | prm, plus the soft overlong penalty."""
+    from seekmath.rl.distributed import call_seed, generation_calls, generation_unit
 
-    policy / ref_model: TokenScorers (maybe DDP/FSDP-wrapped) or bare HF models (scored in fp32).
-    With rl.vllm.sleep_mode the engine releases its GPU memory between the rollout and the update.
-    dist: several processes (seekmath.rl.distributed): this one samples, rewards and trains its share
-    of the groups; the loss uses the whole batch's denominators and the metrics are the whole batch's.
-    """
-    from seekmath.distributed import Dist
-    from seekmath.rl.distributed import batch_totals, call_seed, generation_calls, generation_unit, rank_groups
-
-    dist = dist or Dist.one_process()
-    policy, ref_model = as_scorer(policy, rl), as_scorer(ref_model, rl)
-    t0 = time.time()
-    G = rl.group_size
-    idx = prompt_indices(len(problems), rl.prompts_per_step, step, rl.seed)
-    mine = rank_groups(len(idx), dist.world, dist.rank)
-    batch_problems = [problems[idx[u]] for u in mine]
-    prompts = [policy_prompt(p.question, tok, fmt) for p in batch_problems]
+    t0, G = time.time(), rl.group_size
+    prompts = [policy_prompt(p.question, tok, fmt) for p in problems]
     outs = []  # generation calls of whole groups, seeded by their first group: the same samples on any number of processes
-    for call in generation_calls(mine, generation_unit(G, rl.generation_batch_size)):
-        outs += engine.generate(prompts[call.start - mine.start : call.stop - mine.start], n=G, temperature=rl.temperature,
-                                top_p=rl.top_p, max_new_tokens=rl.max_new_tokens, seed=call_seed(step_seed(rl.seed, step), call.start))
+    for call in generation_calls(groups, generation_unit(G, rl.generation_batch_size)):
+        outs += engine.generate(prompts[call.start - groups.start : call.stop - groups.start], n=G, temperature=rl.temperature,
+                                top_p=rl.top_p, max_new_tokens=rl.max_new_tokens, seed=call_seed(base_seed, call.start))
     flat = [c for group in outs for c in group]
     texts = [c.text for c in flat]
-    golds = [p.answer for p in batch_problems for _ in range(G)]
+    golds = [p.answer for p in problems for _ in range(G)]
     flat_prompts = [q for q in prompts for _ in range(G)]
     t_gen = time.time()
-
+    extra = {"outs": outs}
     correct = rule(texts, golds).float()
-    zero_var = None
     if rl.reward == "rule":  # a completion cut at the token limit gets rl.truncation_reward (RuleReward)
         truncate = getattr(rule, "apply_truncation", None)
         rewards = truncate(correct, [c.finish_reason for c in flat]) if truncate else correct
     elif rl.reward == "orm":
         rewards = rm_source.outcome_scores(flat_prompts, texts)
     else:
-        step_scores, step_ends = rm_source.step_scores(flat_prompts, texts, [c.prompt_ids for c in flat], [c.token_ids for c in flat])
-        rewards = torch.tensor([sum(s) / max(1, len(s)) for s in step_scores])  # for logging only
+        extra["step_scores"], extra["step_ends"] = rm_source.step_scores(flat_prompts, texts, [c.prompt_ids for c in flat],
+                                                                         [c.token_ids for c in flat])
+        rewards = torch.tensor([sum(s) / max(1, len(s)) for s in extra["step_scores"]])  # for logging only
     if rl.overlong == "soft" and rl.reward != "prm":
         cache = rl.overlong_cache or rl.max_new_tokens // 4
         rewards = rewards.float() + soft_overlong_penalty(torch.tensor([len(c.token_ids) for c in flat]), rl.max_new_tokens, cache)
+    extra.update(seconds_generation=t_gen - t0, seconds_reward=time.time() - t_gen)
+    return Round(list(indices), rewards.float(), correct, extra)
+
+
+def _kept(rounds: list[Round], keep: list[list[int]], G: int) -> Round:
+    """The groups `keep[r]` of each round r, as one batch (in round order)."""
+    def rows(ks):
+        return torch.tensor([u * G + j for u in ks for j in range(G)], dtype=torch.long)
+
+    def pick(name):
+        return torch.cat([getattr(r, name)[rows(ks)] for r, ks in zip(rounds, keep)]) if rounds else torch.zeros(0)
+
+    return Round([r.indices[u] for r, ks in zip(rounds, keep) for u in ks], pick("rewards"), pick("correct"),
+                 {"outs": [r.extra["outs"][u] for r, ks in zip(rounds, keep) for u in ks],
+                  **{k: sum(r.extra[k] for r in rounds) for k in ("seconds_generation", "seconds_reward")}})
+
+
+def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, engine, ref_model, rl, device, dist=None,
+              local_scorer=None, fmt: str = "auto", stream: QuestionStream | None = None) -> dict:
+    """Sample -> reward -> advantages -> mu updates for global step `step`. Returns metrics.
+
+    policy / ref_model: TokenScorers (maybe DDP/FSDP-wrapped) or bare HF models (scored in fp32).
+    With rl.vllm.sleep_mode the engine releases its GPU memory between the rollout and the update.
+    dist: several processes (seekmath.rl.distributed): this one samples, rewards and trains its share
+    of the groups; the loss uses the whole batch's denominators and the metrics are the whole batch's.
+    stream: the run's QuestionStream (order, curriculum; default: the order of a run at `step`).
+    rl.dynamic_sampling: rounds of new questions until the batch has rl.prompts_per_step informative
+    groups (rl/dynamic_sampling.py); the step's reward/accuracy/length metrics are over every output sampled.
+    """
+    from seekmath.distributed import Dist
+    from seekmath.rl.distributed import batch_totals, rank_groups
+
+    dist = dist or Dist.one_process()
+    policy, ref_model = as_scorer(policy, rl), as_scorer(ref_model, rl)
+    stream = stream or QuestionStream(len(problems), rl, start_step=step)
+    t0 = time.time()
+    G = rl.group_size
+    drawn: list[int] = []
+
+    def sample_round(r: int, k: int) -> Round:
+        idx = stream.draw(step, r, k, exclude=drawn)
+        drawn.extend(idx)
+        mine = rank_groups(len(idx), dist.world, dist.rank) if idx else range(0)
+        base = step_seed(rl.seed, step) if r == 0 else step_seed(rl.seed, step, salt=20 + r)
+        return _sample_groups(engine, tok, rule, rm_source, rl, fmt, idx, [problems[idx[u]] for u in mine], mine, base)
+
+    ds_row: dict = {}
+    if rl.dynamic_sampling:
+        rounds, keep, ds_row = fill_batch(sample_round, rl.prompts_per_step, rl.max_generation_rounds, G)
+        batch, sampled = _kept(rounds, keep, G), _kept(rounds, [list(range(len(r.indices))) for r in rounds], G)
+    else:
+        batch = sampled = sample_round(0, rl.prompts_per_step)
+    outs, rewards, correct = batch.extra["outs"], batch.rewards, batch.correct
+    flat = [c for group in outs for c in group]
+    t_gen = t0 + sampled.extra["seconds_generation"]
+    sampler_lp = [c.logprobs for c in flat] if all(c.logprobs is not None for c in flat) else None
+    rollout = GroupedRollout([group[0].prompt_ids for group in outs], [c.token_ids for c in flat],
+                             [u for u in range(len(outs)) for _ in range(G)], tok.pad_token_id, sampler_lp)
+    kl_in_reward = None
+    if rl.kl_in == "reward" and rl.beta > 0 and flat:  # KL folded into the reward (no gradient through it), none in the loss
+        mask = rollout.completion_mask()
+        ref_lp = scorer_logprobs_nograd(ref_model, rollout, rl.micro_batch_size, rl.temperature)
+        cur_lp = scorer_logprobs_nograd(local_scorer or policy, rollout, rl.micro_batch_size, rl.temperature)
+        rewards = kl_penalised_rewards(rewards, cur_lp, ref_lp, mask, rl.beta, rl.kl_estimator)
+        kl_sum, kl_tokens = float((kl_estimate(cur_lp, ref_lp, rl.kl_estimator) * mask).sum()), float(mask.sum())
+        if dist.world > 1:
+            kl_sum, kl_tokens = dist.all_reduce([kl_sum, kl_tokens]).tolist()
+        kl_in_reward = kl_sum / max(1.0, kl_tokens)
+    zero_var = None
     if rl.algorithm in ("online_rft", "rft"):
         adv_values = indicator_advantages(rewards)
         zero_var = outcome_advantages(correct, G).zero_variance_share
     elif rl.reward == "prm":
-        adv = process_advantages(step_scores, step_ends, [len(c.token_ids) for c in flat], G, rl.normalise_std)
+        adv = process_advantages(batch.extra["step_scores"], batch.extra["step_ends"], [len(c.token_ids) for c in flat], G, rl.normalise_std)
         adv_values, zero_var = adv.values, adv.zero_variance_share
     else:
         adv = outcome_advantages_by(rl.advantage_estimator, rewards, G, rl.normalise_std)
         adv_values, zero_var = adv.values, adv.zero_variance_share
-    t_rew = time.time()
+    if rl.dynamic_sampling:  # the share of every group sampled in the step's rounds
+        zero_var = float((~varied_groups(sampled.rewards, G)).float().mean()) if sampled.indices else None
+    t_rew = t_gen + sampled.extra["seconds_reward"]
 
-    sampler_lp = [c.logprobs for c in flat] if all(c.logprobs is not None for c in flat) else None
-    rollout = GroupedRollout([group[0].prompt_ids for group in outs], [c.token_ids for c in flat],
-                             [u for u in range(len(outs)) for _ in range(G)], tok.pad_token_id, sampler_lp)
     weights = None
     if rl.overlong == "filter":  # truncated outputs leave the loss and its denominators (DAPO's overlong filtering)
         cut = torch.tensor([c.finish_reason == "length" for c in flat])
@@ -811,7 +874,7 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
         mask = rollout.completion_mask()
         weights = aggregation_weights(mask, rl.aggregation, max_len=rl.max_new_tokens, totals=batch_totals(mask, dist))
     groups_trained = len(outs)
-    if rl.zero_variance == "skip":  # leave groups without policy-gradient signal out of every pass
+    if rl.zero_variance == "skip" and outs:  # leave groups without policy-gradient signal out of every pass
         keep = informative_groups(adv_values, G).tolist()
         groups_trained = sum(keep)
         if groups_trained < len(outs):
@@ -831,23 +894,29 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
     try:
         if groups_trained:
             ref_logp = None
-            if ref_model is not None and rl.beta > 0:  # one no-grad pass over the batch
+            if ref_model is not None and rl.beta > 0 and rl.kl_in == "loss":  # one no-grad pass over the batch
                 ref_logp = scorer_logprobs_nograd(ref_model, rollout, rl.micro_batch_size, rl.temperature)
-            stats = train_on_batch(policy, opt, rollout, adv_values, ref_logp=ref_logp, rl=rl, algorithm=rl.algorithm, weights=weights,
-                                   dist=dist, local_scorer=local_scorer)
+            stats = train_on_batch(policy, opt, rollout, adv_values, ref_logp=ref_logp, rl=rl if rl.kl_in == "loss" else dataclasses.replace(rl, beta=0.0),
+                                   algorithm=rl.algorithm, weights=weights, dist=dist, local_scorer=local_scorer)
     finally:
         if sleep:
             engine.wake_up()
     sched.step()
     t_train = time.time()
+    if kl_in_reward is not None:
+        stats["kl"] = kl_in_reward  # the KL that went into the rewards (per token, before the update)
 
-    lengths = torch.tensor([len(c.token_ids) for c in flat], dtype=torch.float32)
-    truncated = torch.tensor([float(c.finish_reason == "length") for c in flat])
+    # the metrics: every output sampled in the step (before any KL in the reward)
+    rewards, correct = sampled.rewards, sampled.correct
+    every = [c for group in sampled.extra["outs"] for c in group]
+    lengths = torch.tensor([len(c.token_ids) for c in every], dtype=torch.float32)
+    truncated = torch.tensor([float(c.finish_reason == "length") for c in every])
     if dist.world > 1:  # the whole batch's metrics, exactly as one process computes them
         rewards, correct, lengths, truncated = (torch.cat(part) for part in zip(*dist.gather((rewards.float(), correct, lengths, truncated))))
         if zero_var is not None:
-            zero_var = dist.sum(zero_var * len(outs)) / len(idx)
+            zero_var = dist.sum(zero_var * len(outs)) / rl.prompts_per_step
     per_group = correct.view(-1, G)
+    stream.observe(sampled.indices, per_group.mean(1))  # the curriculum's running accuracies (same on every process)
     gap = stats.get("logprob_gap_mean")
     if gap is not None and gap > LOGPROB_GAP_WARN:
         log.warning("rl step %d: sampler and trainer disagree on the sampled tokens' log-probs by %.3f nats/token on average "
@@ -863,7 +932,7 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
         "truncation_rate": float(truncated.mean()),
         "clip_fraction": stats["clip_fraction"],
         "zero_variance_groups": zero_var,
-        "groups_trained": groups_trained / len(idx),  # < 1 only with rl.zero_variance = skip (KL/entropy then over those groups)
+        "groups_trained": groups_trained / rl.prompts_per_step,  # < 1 with rl.zero_variance = skip or a dynamic-sampling step at its bound
         "grad_norm": stats["grad_norm"],
         # |log pi_trainer - log pi_sampler| per sampled token before the update: ~1e-5 is float noise,
         # a large gap means the rollouts came from other weights (a stale vLLM copy) or other numerics
@@ -875,5 +944,7 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
         "seconds_reward": round(t_rew - t_gen, 3),
         "seconds_training": round(t_train - t_rew, 3),
         "seconds_step": round(t_train - t0, 3),
+        **ds_row,  # dynamic sampling: generation_rounds, informative_groups, questions_drawn
+        **stream.stats(),  # curriculum: questions seen / solved / unsolved, weight share of the extremes
     }
     return {k: v for k, v in row.items() if v is not None}

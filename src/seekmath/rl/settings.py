@@ -50,6 +50,15 @@ class RLConfig:
     # soft (DAPO eq. 13: a length penalty over the last overlong_cache tokens, added to the reward)
     overlong: str = "none"
     overlong_cache: int = 0  # soft: the punishment interval in tokens; 0 = max_new_tokens // 4
+    kl_in: str = "loss"  # loss (eq. 3: beta * rl.kl_estimator in the loss) | reward (r - beta * sum_t KL_t per output, PPO/REINFORCE++)
+    # --- which questions (rl/question_stream.py, rl/dynamic_sampling.py); state in the RL checkpoint
+    # DAPO dynamic sampling: after the first round, draw NEW questions until prompts_per_step groups have
+    # reward variance > 0; at the bound the step trains on the informative groups it found (none: no update)
+    dynamic_sampling: bool = False
+    max_generation_rounds: int = 4  # sampling rounds per step at most (dynamic_sampling)
+    curriculum: str = "none"  # none (epoch permutations) | difficulty (questions at 0% / 100% running accuracy drawn less)
+    curriculum_extreme_weight: float = 0.1  # difficulty: sampling weight of a question at 0% or 100% (others 1)
+    curriculum_rate: float = 0.5  # difficulty: running accuracy <- (1 - rate) * acc + rate * group accuracy
     # --- sampling (Algorithm 1)
     group_size: int = 64  # G outputs per question
     prompts_per_step: int = 16  # questions per GRPO step (16 x 64 = the paper's batch of 1024 outputs)
