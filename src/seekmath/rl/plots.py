@@ -1,8 +1,9 @@
 """PNG curves of an RL run from its metrics.jsonl: the training signals that matter.
 
 Reward, accuracy, the share of outputs cut at the token limit, held-out greedy accuracy, KL to the
-reference, entropy, response length, clip fraction and the share of zero-variance groups. The surrogate loss is deliberately NOT plotted: with
-mu = 1 it is about 0 by construction and says nothing about progress (TRL #2703, #3452).
+reference, entropy, response length, clip fraction and the share of zero-variance groups. The
+surrogate loss is deliberately NOT plotted: with mu = 1 it is about 0 by construction and says
+nothing about progress (TRL #2703, #3452).
 Per-step signals of a few dozen samples are noisy, so past 20 points each panel draws the raw
 curve faintly and a trailing moving average over it (`moving_average`).
 """
