@@ -139,10 +139,12 @@ def test_kv_cache_is_bounded_by_the_config_key(tiny, record_property):
 
 def test_grpo_on_vllm_keeps_the_sampler_on_the_trainer_weights(tiny, smoke_cfg, tmp_path, record_property, monkeypatch):
     """Two GRPO steps with rollouts from vLLM and a weight sync after each update: the trainer/sampler
-    log-prob gap the step logs stays at fp32 noise while the policy moves."""
+    log-prob gap the step logs stays at fp32 noise while the policy moves (KL > 0 at step 2: a sampler
+    left on the old weights would be off by ~sqrt(KL), far above the bound)."""
     import copy
 
     import seekmath.generate as generate
+    import seekmath.rl.rewards as rewards
     from seekmath.rl.grpo import run_rl
 
     make = generate.make_engine
@@ -156,6 +158,12 @@ def test_grpo_on_vllm_keeps_the_sampler_on_the_trainer_weights(tiny, smoke_cfg, 
     cfg.rl.temperature = 0.7
     cfg.rl.top_p = 1.0
     cfg.rl.zero_variance = "keep"  # every step trains (and logs its gap), even on all-wrong groups
+    cfg.rl.lr = 1e-3
+    # a reward that varies inside groups (text length parity, cut completions included), so the first
+    # update moves the policy even though the tiny model answers nothing right within 24 tokens
+    monkeypatch.setattr(rewards.RuleReward, "__call__", lambda self, texts, golds, *a, **kw: torch.tensor(
+        [float(len(t) % 2) for t in texts]))
+    monkeypatch.setattr(rewards.RuleReward, "apply_truncation", lambda self, r, reasons: r)
     if hasattr(cfg.rl, "vllm"):
         cfg.rl.vllm.cpu_kv_cache_gb = 1.0
     run_rl(cfg, tiny, tmp_path / "rl", progress=False)
@@ -165,3 +173,4 @@ def test_grpo_on_vllm_keeps_the_sampler_on_the_trainer_weights(tiny, smoke_cfg, 
     record_property("grpo_logprob_gap_mean", gaps)
     record_property("grpo_kl", kls)
     assert len(gaps) == 2 and max(gaps) < 1e-4  # step 2 samples after step 1's update: synced weights
+    assert kls[1] > 1e-4  # the update moved the policy
