@@ -122,14 +122,24 @@ def main(argv: list[str] | None = None) -> int:
             print(f"seekmath {command}: not built yet", file=sys.stderr)
             return 2
         raise
-    from seekmath.config import ConfigError
-    from seekmath.tasks.loaders import TaskError
-
     try:
         return int(module.main(command, rest) or 0)
-    except (ConfigError, TaskError) as e:
+    except Exception as e:
+        if not isinstance(e, _user_errors()):
+            raise
         print(f"seekmath {command}: error: {e}", file=sys.stderr)
         return 2
+
+
+# The errors a user can act on (one line, exit 2), by the module that defines them.
+USER_ERRORS = {"seekmath.config": "ConfigError", "seekmath.tasks.loaders": "TaskError"}
+
+
+def _user_errors() -> tuple[type, ...]:
+    """The USER_ERRORS classes whose modules the command has imported: only those can have been raised.
+    Looked up after the fact, so a command that never loads a config (`grade`) does not pay ~0.1 s
+    for importing seekmath.config and the settings of every stage."""
+    return tuple(getattr(sys.modules[m], name) for m, name in USER_ERRORS.items() if m in sys.modules)
 
 
 if __name__ == "__main__":

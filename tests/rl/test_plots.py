@@ -16,7 +16,7 @@ def test_moving_average_hand_computed():
 
 
 def test_plot_long_run(tmp_path):
-    rows = [{"step": i, "reward_mean": (i % 7) / 7, "kl": 0.001 * i} for i in range(1, 61)] + [{"step": 60, "eval_greedy_acc": 0.3}]
+    rows = [{"step": i, "reward_mean": (i % 7) / 7, "kl": 0.001 * i, "truncation_rate": (i % 3) / 3} for i in range(1, 61)] + [{"step": 60, "eval_greedy_acc": 0.3}]
     path = tmp_path / "metrics.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     png = plot_metrics(path, tmp_path / "curves.png")

@@ -51,8 +51,7 @@ def test_greedy_equals_hf_on_tiny_model(tiny, smoke_cfg, record_property):
     hf = _greedy_ids(make_engine("hf", load_model(tiny, device="cpu"), tok, batch_size=16), prompts, 64)
     eng = make_engine("vllm", str(tiny), tok, batch_size=16, dtype="float32", cpu_kv_cache_gb=1, enforce_eager=True)
     vl = _greedy_ids(eng, prompts, 64)
-    record_property("tiny_greedy_equal", f"{_equal_count(hf, vl)}/{len(prompts)}")
-    print(f"\ntiny greedy token ids equal: {_equal_count(hf, vl)}/{len(prompts)}")
+    record_property("tiny_greedy_equal", f"{_equal_count(hf, vl)}/{len(prompts)} ({sum(map(len, hf))} tokens)")
     assert hf == vl
 
 
@@ -70,8 +69,7 @@ def test_greedy_equals_hf_on_smollm2(smoke_cfg, record_property):
     eng = make_engine("vllm", str(d), tok, batch_size=8, dtype="float32", cpu_kv_cache_gb=1, enforce_eager=True)
     vl = _greedy_ids(eng, prompts, 48)
     n_eq = _equal_count(hf, vl)
-    record_property("smollm2_greedy_equal", f"{n_eq}/{len(prompts)}")
-    print(f"\nSmolLM2 greedy token ids equal: {n_eq}/{len(prompts)}")
+    record_property("smollm2_greedy_equal", f"{n_eq}/{len(prompts)} ({sum(map(len, hf))} tokens)")
     # a 30-layer model in fp32: allow one near-tie flip, but the common prefix must be long
     assert n_eq >= len(prompts) - 1
     for a, b in zip(hf, vl):
@@ -108,19 +106,21 @@ def test_weight_sync_is_exact_and_logprobs_match_the_trainer(tiny, smoke_cfg, re
     eng.update_weights(policy)
     synced = gap()
     record_property("logprob_gap", {"before": before, "stale": stale, "synced": synced})
-    print(f"\nlog-prob gap: start {before:.2e}, stale weights {stale:.2e}, after update_weights {synced:.2e}")
     assert before < 1e-4 and synced < 1e-4
     assert stale > 1e-2
 
 
-def test_split_prefill_with_seeds_runs_and_is_reproducible(tiny, smoke_cfg):
+def test_split_prefill_with_seeds_runs_and_is_reproducible(tiny, smoke_cfg, record_property):
     """A batch whose prefill is split into chunks (here > 512 prompt tokens per step) samples without the
     'CPU Generator does not use offset' crash, and the same seed gives the same samples."""
     tok = load_tokenizer(tiny)
     eng = make_engine("vllm", str(tiny), tok, batch_size=64, dtype="float32", cpu_kv_cache_gb=1,
                       enforce_eager=True, max_num_batched_tokens=512, max_model_len=512)
     prompts = _prompts(smoke_cfg, tok, 64)
-    assert sum(len(tok(p)["input_ids"]) for p in prompts) > 4 * 512
+    prompt_tokens = sum(len(tok(p)["input_ids"]) for p in prompts)
+    assert prompt_tokens > 4 * 512
+    record_property("split_prefill", f"{len(prompts)} prompts x 2 samples, {prompt_tokens} prompt tokens, "
+                                     "max_num_batched_tokens 512")
     a = eng.generate(prompts, n=2, temperature=1.0, max_new_tokens=16, seed=7)
     b = eng.generate(prompts, n=2, temperature=1.0, max_new_tokens=16, seed=7)
     c = eng.generate(prompts, n=2, temperature=1.0, max_new_tokens=16, seed=8)
@@ -128,20 +128,23 @@ def test_split_prefill_with_seeds_runs_and_is_reproducible(tiny, smoke_cfg):
     assert ids(a) == ids(b) and ids(a) != ids(c)
 
 
-def test_kv_cache_is_bounded_by_the_config_key(tiny):
+def test_kv_cache_is_bounded_by_the_config_key(tiny, record_property):
     eng = make_engine("vllm", str(tiny), load_tokenizer(tiny), batch_size=8, dtype="float32", cpu_kv_cache_gb=0.5,
                       enforce_eager=True)
     cache = eng.llm.llm_engine.vllm_config.cache_config
+    record_property("kv_cache_bytes", f"{cache.kv_cache_memory_bytes} (cpu_kv_cache_gb=0.5)")
     assert cache.kv_cache_memory_bytes == 1 << 29  # 0.5 GiB, not a share of the machine's RAM
     assert eng.generate(["User: 1+1?\n\nAssistant:"], max_new_tokens=4)[0][0].token_ids
 
 
 def test_grpo_on_vllm_keeps_the_sampler_on_the_trainer_weights(tiny, smoke_cfg, tmp_path, record_property, monkeypatch):
     """Two GRPO steps with rollouts from vLLM and a weight sync after each update: the trainer/sampler
-    log-prob gap the step logs stays at fp32 noise while the policy moves."""
+    log-prob gap the step logs stays at fp32 noise while the policy moves (KL > 0 at step 2: a sampler
+    left on the old weights would be off by ~sqrt(KL), far above the bound)."""
     import copy
 
     import seekmath.generate as generate
+    import seekmath.rl.rewards as rewards
     from seekmath.rl.grpo import run_rl
 
     make = generate.make_engine
@@ -155,6 +158,12 @@ def test_grpo_on_vllm_keeps_the_sampler_on_the_trainer_weights(tiny, smoke_cfg, 
     cfg.rl.temperature = 0.7
     cfg.rl.top_p = 1.0
     cfg.rl.zero_variance = "keep"  # every step trains (and logs its gap), even on all-wrong groups
+    cfg.rl.lr = 1e-3
+    # a reward that varies inside groups (text length parity, cut completions included), so the first
+    # update moves the policy even though the tiny model answers nothing right within 24 tokens
+    monkeypatch.setattr(rewards.RuleReward, "__call__", lambda self, texts, golds, *a, **kw: torch.tensor(
+        [float(len(t) % 2) for t in texts]))
+    monkeypatch.setattr(rewards.RuleReward, "apply_truncation", lambda self, r, reasons: r)
     if hasattr(cfg.rl, "vllm"):
         cfg.rl.vllm.cpu_kv_cache_gb = 1.0
     run_rl(cfg, tiny, tmp_path / "rl", progress=False)
@@ -162,5 +171,6 @@ def test_grpo_on_vllm_keeps_the_sampler_on_the_trainer_weights(tiny, smoke_cfg, 
     gaps = [r["logprob_gap_mean"] for r in rows if "logprob_gap_mean" in r]
     kls = [r.get("kl") for r in rows if "logprob_gap_mean" in r]
     record_property("grpo_logprob_gap_mean", gaps)
-    print(f"\nGRPO on vLLM: per-step trainer/sampler log-prob gap (mean) {gaps}, KL {kls}")
+    record_property("grpo_kl", kls)
     assert len(gaps) == 2 and max(gaps) < 1e-4  # step 2 samples after step 1's update: synced weights
+    assert kls[1] > 1e-4  # the update moved the policy

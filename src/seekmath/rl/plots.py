@@ -1,8 +1,9 @@
 """PNG curves of an RL run from its metrics.jsonl: the training signals that matter.
 
-Reward, accuracy, held-out greedy accuracy, KL to the reference, entropy, response length, clip
-fraction and the share of zero-variance groups. The surrogate loss is deliberately NOT plotted: with
-mu = 1 it is about 0 by construction and says nothing about progress (TRL #2703, #3452).
+Reward, accuracy, the share of outputs cut at the token limit, held-out greedy accuracy, KL to the
+reference, entropy, response length, clip fraction and the share of zero-variance groups. The
+surrogate loss is deliberately NOT plotted: with mu = 1 it is about 0 by construction and says
+nothing about progress (TRL #2703, #3452).
 Per-step signals of a few dozen samples are noisy, so past 20 points each panel draws the raw
 curve faintly and a trailing moving average over it (`moving_average`).
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 PANELS = [
     ("reward_mean", "reward (mean)"),
     ("accuracy", "sampled accuracy"),
+    ("truncation_rate", "cut at max_new_tokens (share)"),
     ("eval_greedy_acc", "held-out greedy accuracy"),
     ("kl", "KL to reference (k3)"),
     ("entropy", "entropy (nats/token)"),
@@ -46,7 +48,8 @@ def plot_metrics(metrics_path, png_path) -> Path:
     from seekmath.runs import read_jsonl
 
     rows = read_jsonl(metrics_path)
-    fig, axes = plt.subplots(3, 3, figsize=(13, 9))
+    nrows, ncols = -(-len(PANELS) // 5), 5  # a panel for every PANELS entry
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.75 * nrows))
     for ax, (key, title) in zip(axes.flat, PANELS):
         pts = [(r["step"], r[key]) for r in rows if isinstance(r.get(key), (int, float))]
         if pts:
