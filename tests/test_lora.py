@@ -1,0 +1,194 @@
+"""LoRA (seekmath.lora) in RL and SFT: merged weights, the adapter-off reference, what an update moves,
+the saved models, exact resume, and the early refusals."""
+
+import pytest
+import torch
+
+from seekmath.config import ConfigError, load_config
+from seekmath.lora import LoRAConfig, apply_lora, lora_layers, merged_state_dict, save_final
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _cfg(*overrides):
+    return load_config("smoke", ["rl.threads=1", *overrides])
+
+
+def _lora_model(model_dir, r=4, alpha=8.0, seed=0):
+    """The tiny model with adapters whose B is random (fresh adapters have B = 0: nothing to see)."""
+    from seekmath.models import load_model
+
+    model = load_model(model_dir, device="cpu")
+    peft_model = apply_lora(model, LoRAConfig(enabled=True, r=r, alpha=alpha))
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in peft_model.named_parameters():
+            if "lora_B" in name:
+                p.copy_(0.1 * torch.randn(p.shape, generator=g))
+    return model, peft_model
+
+
+def _base_weights(model_dir):
+    from safetensors.torch import load_file
+
+    return load_file(str(model_dir / "model.safetensors"))
+
+
+def test_merged_state_dict_is_w_plus_scaled_ba(tiny_model_dir):
+    """vLLM's weights: base names, W + (alpha / r) B @ A by hand; the training model is not merged."""
+    model, peft_model = _lora_model(tiny_model_dir, r=4, alpha=8.0)
+    x = torch.tensor([[1, 40, 41, 42, 43]])
+    with torch.no_grad():
+        before = model(input_ids=x).logits
+    merged = merged_state_dict(peft_model)
+    base = _base_weights(tiny_model_dir)
+    assert set(merged) == set(base) | {"lm_head.weight"} or set(merged) == set(base)  # the base model's own names
+    adapted = dict(lora_layers(peft_model))
+    assert len(adapted) == 2 * 7  # 2 layers x (q, k, v, o, gate, up, down)
+    for name, layer in adapted.items():
+        A, B = layer.lora_A["default"].weight, layer.lora_B["default"].weight  # [r, in], [out, r]
+        hand = base[f"{name}.weight"] + (8.0 / 4) * B.detach() @ A.detach()
+        assert torch.allclose(merged[f"{name}.weight"], hand, atol=1e-6), name
+        assert torch.equal(layer.base_layer.weight, base[f"{name}.weight"])  # not merged in place
+    for key in set(base) - {f"{n}.weight" for n in adapted}:
+        assert torch.equal(merged[key], base[key]), key
+    with torch.no_grad():
+        assert torch.equal(model(input_ids=x).logits, before)
+
+
+def test_saved_models_give_the_lora_models_outputs(tiny_model_dir, tmp_path):
+    """final/ merged is a normal HF folder with the LoRA model's outputs; adapter-only reloads with peft."""
+    from peft import PeftModel
+
+    from seekmath.models import load_model, load_tokenizer
+
+    model, peft_model = _lora_model(tiny_model_dir)
+    tok = load_tokenizer(tiny_model_dir)
+    x = torch.tensor([[1, 40, 41, 42, 43, 44, 45]])
+    with torch.no_grad():
+        want = model(input_ids=x).logits
+    save_final(peft_model, tok, tmp_path / "merged", "merged")
+    save_final(peft_model, tok, tmp_path / "adapter", "adapter")
+    assert (tmp_path / "merged" / "config.json").is_file() and not (tmp_path / "merged" / "adapter_config.json").exists()
+    assert (tmp_path / "adapter" / "adapter_config.json").is_file() and not (tmp_path / "adapter" / "model.safetensors").exists()
+    with torch.no_grad():
+        got = load_model(tmp_path / "merged", device="cpu")(input_ids=x).logits
+        again = PeftModel.from_pretrained(load_model(tiny_model_dir, device="cpu"), str(tmp_path / "adapter"))(input_ids=x).logits
+    assert torch.allclose(got, want, atol=1e-5)
+    assert torch.equal(again, want)
+
+
+def test_rl_step_trains_only_the_adapters_against_the_base_reference(tiny_model_dir):
+    """One grpo_step with beta > 0: pi_ref's log-probs are the base model's (adapter off) before and after;
+    the base weights stay bit-identical, the adapters move, and pi_theta then differs from pi_ref."""
+    from seekmath.generate import make_engine
+    from seekmath.lora import reference_scorer
+    from seekmath.models import load_model, load_tokenizer
+    from seekmath.rl.grpo import build_optimizer, grpo_step
+    from seekmath.rl.rollout import GroupedRollout, TokenScorer, scorer_logprobs_nograd
+    from seekmath.tasks.synthetic import generate_problems
+
+    cfg = _cfg("rl.group_size=4", "rl.prompts_per_step=2", "rl.max_new_tokens=8", "rl.beta=0.04", "rl.lr=0.05",
+               "rl.lora.enabled=true", "rl.lora.r=4")
+    torch.manual_seed(0)
+    tok = load_tokenizer(tiny_model_dir)
+    policy = load_model(tiny_model_dir, device="cpu")
+    peft_model = apply_lora(policy, cfg.rl.lora)
+    scorer = TokenScorer(policy)
+    ref = reference_scorer(peft_model, scorer)
+    opt, sched = build_optimizer([p for p in scorer.parameters() if p.requires_grad], cfg.rl)
+    trainable = {n for n, p in policy.named_parameters() if p.requires_grad}
+    assert trainable and all(".lora_A." in n or ".lora_B." in n for n in trainable)  # only adapters in the optimizer
+    assert sum(p.numel() for g in opt.param_groups for p in g["params"]) == sum(p.numel() for n, p in policy.named_parameters() if n in trainable)
+    before = {n: p.detach().clone() for n, p in policy.named_parameters()}
+    base_model = load_model(tiny_model_dir, device="cpu")  # pi_ref as a separate copy would be
+    ro = GroupedRollout([[1, 40, 41, 42], [1, 50]], [[70, 71, 72], [73, 74], [75], [76, 77, 78, 79]], [0, 0, 1, 1], pad_id=0)
+    lp_base = scorer_logprobs_nograd(TokenScorer(base_model), ro, 4)
+    assert torch.equal(scorer_logprobs_nograd(ref, ro, 4), lp_base)
+
+    problems = generate_problems(cfg.tasks, "train", n=8)
+    rule = lambda texts, golds: torch.tensor([1.0, 0, 0, 1, 0, 1, 1, 0])  # noqa: E731 - scripted verdicts, both groups informative
+    row = grpo_step(0, scorer, opt, sched, tok, problems, rule, None, make_engine("hf", policy, tok, batch_size=8), ref, cfg.rl, "cpu")
+    assert row["grad_norm"] > 0
+    after = dict(policy.named_parameters())
+    for n, p in after.items():
+        if n in trainable:
+            continue
+        assert torch.equal(p, before[n]), n  # base weights bit-identical
+    assert any(not torch.equal(after[n], before[n]) for n in trainable if ".lora_B." in n)
+    assert torch.equal(scorer_logprobs_nograd(ref, ro, 4), lp_base)  # pi_ref is still the base model
+    lp_policy = scorer_logprobs_nograd(scorer, ro, 4)
+    mask = ro.completion_mask()
+    assert (lp_policy - lp_base)[mask].abs().max() > 1e-4
+
+
+class _LengthReward:
+    """A rule stand-in with graded verdicts for an untrained model (the grader gives it all zeros)."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __call__(self, texts, golds):
+        return torch.tensor([float(len(t) % 3 == 0) for t in texts])
+
+
+def test_rl_lora_resume_is_exact_and_final_is_merged(tiny_model_dir, tmp_path, monkeypatch):
+    """Stop after step 1 (adapter + optimizer checkpointed), resume: the same merged final/ as a straight run."""
+    from safetensors.torch import load_file
+
+    from seekmath.rl import rewards
+    from seekmath.rl.grpo import run_rl
+
+    monkeypatch.setattr(rewards, "RuleReward", _LengthReward)
+    cfg = _cfg("rl.steps=3", "rl.save_every=1", "rl.eval_problems=0", "rl.lr=0.01", "rl.beta=0.04", "rl.lora.enabled=true", "rl.lora.r=4")
+    straight = run_rl(cfg, tiny_model_dir, tmp_path / "a", progress=False)
+    ckpt = run_rl(cfg, tiny_model_dir, tmp_path / "b", stop_after=1, progress=False)
+    step = next(ckpt.iterdir())
+    assert (step / "adapter" / "adapter_model.safetensors").is_file() and not (step / "policy").exists() and not (step / "ref.pt").exists()
+    resumed = run_rl(cfg, tiny_model_dir, tmp_path / "b", resume=True, progress=False)
+    wa, wb, init = (load_file(str(p / "model.safetensors")) for p in (straight, resumed, tiny_model_dir))
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert any(not torch.equal(wa[k], init[k]) for k in init)  # the merged adapters moved the weights
+    assert all(torch.equal(wa[k], init[k]) for k in init if "proj" not in k)  # embeddings and norms are not adapted
+
+
+def test_sft_lora_resume_is_exact(tmp_path):
+    """sft.lora: adapter checkpoints resume bit-identically; final/ is merged by default, adapter on request."""
+    from safetensors.torch import load_file
+
+    from seekmath.train.trainer import train_stage
+
+    over = ["sft.lora.enabled=true", "sft.lora.r=4", "sft.save_every=0", "sft.lr=0.01", "sft.precision=fp32", "sft.num_examples=40",
+            "sft.batch_size=4", "sft.seq_len=128", "sft.eval_sequences=2", "sft.eval_documents=8"]
+    straight = train_stage(load_config("smoke", [*over, "sft.max_steps=4"]), "sft", tmp_path / "a")
+    init = tmp_path / "a" / "init"
+    half = load_config("smoke", [*over, "sft.max_steps=2"])
+    train_stage(half, "sft", tmp_path / "b", model_path=init)
+    assert (tmp_path / "b" / "checkpoints" / "step-000002" / "adapter_model.safetensors").is_file()
+    resumed = train_stage(load_config("smoke", [*over, "sft.max_steps=4"]), "sft", tmp_path / "b", model_path=init, resume=True)
+    wa, wb, w0 = (load_file(str(p / "model.safetensors")) for p in (straight, resumed, init))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert any(not torch.equal(wa[k], w0[k]) for k in w0)
+    adapter_only = train_stage(load_config("smoke", [*over, "sft.max_steps=1", "sft.lora.save=adapter"]), "sft", tmp_path / "c", model_path=init)
+    assert (adapter_only / "adapter_config.json").is_file() and not (adapter_only / "model.safetensors").exists()
+
+
+def test_bad_lora_settings_fail_early_naming_the_key(tiny_model_dir, tmp_path):
+    from seekmath.rl.grpo import run_rl, validate
+
+    with pytest.raises(ConfigError, match=r"rl\.lora\.rank"):
+        _cfg("rl.lora.rank=8")
+    for override, msg in [("rl.lora.r=0", r"rl\.lora\.r"), ("rl.lora.save=gguf", r"rl\.lora\.save"), ("rl.reference=cpu", r"rl\.reference=cpu"),
+                          ("rl.iterations=2", r"rl\.iterations")]:
+        with pytest.raises(ValueError, match=msg):
+            validate(_cfg("rl.lora.enabled=true", override).rl)
+    validate(_cfg("rl.reference=cpu").rl)  # without LoRA nothing changes
+    with pytest.raises(ValueError, match=r"rl\.lora\.target_modules: \['c_attn'\] match no Linear layer"):
+        run_rl(_cfg("rl.lora.enabled=true", "rl.lora.target_modules=[q_proj,c_attn]"), tiny_model_dir, tmp_path / "x", progress=False)
+    assert not (tmp_path / "x" / "checkpoints").exists()
