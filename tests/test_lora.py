@@ -192,3 +192,28 @@ def test_bad_lora_settings_fail_early_naming_the_key(tiny_model_dir, tmp_path):
     with pytest.raises(ValueError, match=r"rl\.lora\.target_modules: \['c_attn'\] match no Linear layer"):
         run_rl(_cfg("rl.lora.enabled=true", "rl.lora.target_modules=[q_proj,c_attn]"), tiny_model_dir, tmp_path / "x", progress=False)
     assert not (tmp_path / "x" / "checkpoints").exists()
+
+
+@pytest.mark.slow  # one torchrun launch (2 processes) + one process: ~1-2 min on the shared 2-core CPU
+def test_rl_lora_ddp_two_processes_equal_one(tmp_path, tiny_model_dir, torchrun):
+    """torchrun -m seekmath rl with rl.lora under DDP (adapter gradients all-reduced) = one process."""
+    from pathlib import Path
+
+    from safetensors.torch import load_file
+
+    import seekmath
+    from seekmath.rl.grpo import run_rl
+    from seekmath.rl.reward_model import RewardModel
+
+    rm = tmp_path / "rm"  # an untrained outcome RM: graded rewards for an untrained policy, so the adapters move
+    RewardModel.from_backbone(tiny_model_dir, kind="outcome").save(rm)
+    over = ["rl.threads=1", "rl.steps=2", "rl.prompts_per_step=4", "rl.group_size=4", "rl.generation_batch_size=8", "rl.max_new_tokens=12",
+            "rl.micro_batch_size=3", "rl.lr=0.001", "rl.beta=0.04", "rl.eval_problems=0", "rl.save_every=0", "rl.reward=orm",
+            f"rl.reward_model={rm}", "rl.lora.enabled=true", "rl.lora.r=4", "rl.distributed=ddp"]
+    torchrun(Path(seekmath.__file__).with_name("__main__.py"), "rl", "--config", "smoke", "--model", tiny_model_dir,
+             "--out", tmp_path / "two", *over)
+    run_rl(load_config("smoke", over), tiny_model_dir, tmp_path / "one", progress=False)
+    a, b, init = (load_file(str(p / "model.safetensors")) for p in (tmp_path / "two" / "final", tmp_path / "one" / "final", tiny_model_dir))
+    assert any(not torch.equal(b[k], init[k]) for k in init)
+    diff = max(float((a[k] - b[k]).abs().max()) for k in b)
+    assert diff < 1e-5, diff

@@ -64,7 +64,10 @@ def check_target_modules(lcfg: LoRAConfig, model_ref, section: str) -> None:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    config = AutoConfig.from_pretrained(str(model_ref))
+    from seekmath.models import _source
+
+    name, kw = _source(model_ref)  # a folder, a .gguf file or a hub id, as load_model reads it
+    config = AutoConfig.from_pretrained(name, **kw)
     with torch.device("meta"):
         skeleton = AutoModelForCausalLM.from_config(config)
     linear = {name.rsplit(".", 1)[-1] for name, m in skeleton.named_modules() if isinstance(m, torch.nn.Linear)}
