@@ -179,6 +179,27 @@ def test_sft_lora_resume_is_exact(tmp_path):
     assert (adapter_only / "adapter_config.json").is_file() and not (adapter_only / "model.safetensors").exists()
 
 
+def test_memory_plan_counts_adapters_not_a_reference(tiny_model_dir):
+    """--plan with rl.lora: the adapter count is peft's own; gradients and moments are the adapters', no pi_ref."""
+    from seekmath.lora import trainable_parameters
+    from seekmath.rl.memory_plan import GIB, ModelShape, model_shape, plan_for_config
+
+    cfg = _cfg("rl.lora.enabled=true", "rl.lora.r=4", "rl.beta=0.04", "rl.engine=hf")
+    shape = model_shape(cfg, tiny_model_dir)
+    _, peft_model = _lora_model(tiny_model_dir, r=4)
+    assert shape.lora_params(4, cfg.rl.lora.target_modules) == trainable_parameters(peft_model)[0]
+    smol = ModelShape(vocab=49152, hidden=576, layers=30, heads=9, kv_heads=3, intermediate=1536, tie_embeddings=True)
+    assert smol.lora_params(16, LoRAConfig().target_modules) == 4_884_480  # what peft trains on SmolLM2-135M (bench/rl_memory.py)
+    parts = {p.name: p for p in plan_for_config(cfg, tiny_model_dir).parts}
+    T, P = shape.lora_params(4, cfg.rl.lora.target_modules), shape.params()
+    assert parts["gradients (fp32)"].update * GIB == pytest.approx(4 * T)
+    assert parts["AdamW state (fp32 m, v)"].update * GIB == pytest.approx(8 * T)
+    assert parts["fp32 master weights"].update * GIB == pytest.approx(4 * (P + T))
+    assert parts["reference pi_ref"].update == 0.0
+    full = {p.name: p for p in plan_for_config(_cfg("rl.beta=0.04", "rl.engine=hf"), tiny_model_dir).parts}
+    assert full["AdamW state (fp32 m, v)"].update * GIB == pytest.approx(8 * P) and full["reference pi_ref"].update > 0
+
+
 def test_bad_lora_settings_fail_early_naming_the_key(tiny_model_dir, tmp_path):
     from seekmath.rl.grpo import run_rl, validate
 
