@@ -1,19 +1,11 @@
-"""LoRA (seekmath.lora) in RL and SFT: merged weights, the adapter-off reference, what an update moves,
-the saved models, exact resume, and the early refusals."""
+"""LoRA (seekmath.lora) in RL: merged weights, the adapter-off reference, what an update moves, the saved
+models, exact resume, DDP, the memory plan and the early refusals. SFT's LoRA: tests/train/test_sft_lora.py."""
 
 import pytest
 import torch
 
 from seekmath.config import ConfigError, load_config
 from seekmath.lora import LoRAConfig, apply_lora, lora_layers, merged_state_dict, save_final
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _cfg(*overrides):
@@ -156,27 +148,6 @@ def test_rl_lora_resume_is_exact_and_final_is_merged(tiny_model_dir, tmp_path, m
     assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
     assert any(not torch.equal(wa[k], init[k]) for k in init)  # the merged adapters moved the weights
     assert all(torch.equal(wa[k], init[k]) for k in init if "proj" not in k)  # embeddings and norms are not adapted
-
-
-def test_sft_lora_resume_is_exact(tmp_path):
-    """sft.lora: adapter checkpoints resume bit-identically; final/ is merged by default, adapter on request."""
-    from safetensors.torch import load_file
-
-    from seekmath.train.trainer import train_stage
-
-    over = ["sft.lora.enabled=true", "sft.lora.r=4", "sft.save_every=0", "sft.lr=0.01", "sft.precision=fp32", "sft.num_examples=40",
-            "sft.batch_size=4", "sft.seq_len=128", "sft.eval_sequences=2", "sft.eval_documents=8"]
-    straight = train_stage(load_config("smoke", [*over, "sft.max_steps=4"]), "sft", tmp_path / "a")
-    init = tmp_path / "a" / "init"
-    half = load_config("smoke", [*over, "sft.max_steps=2"])
-    train_stage(half, "sft", tmp_path / "b", model_path=init)
-    assert (tmp_path / "b" / "checkpoints" / "step-000002" / "adapter_model.safetensors").is_file()
-    resumed = train_stage(load_config("smoke", [*over, "sft.max_steps=4"]), "sft", tmp_path / "b", model_path=init, resume=True)
-    wa, wb, w0 = (load_file(str(p / "model.safetensors")) for p in (straight, resumed, init))
-    assert all(torch.equal(wa[k], wb[k]) for k in wa)
-    assert any(not torch.equal(wa[k], w0[k]) for k in w0)
-    adapter_only = train_stage(load_config("smoke", [*over, "sft.max_steps=1", "sft.lora.save=adapter"]), "sft", tmp_path / "c", model_path=init)
-    assert (adapter_only / "adapter_config.json").is_file() and not (adapter_only / "model.safetensors").exists()
 
 
 def test_memory_plan_counts_adapters_not_a_reference(tiny_model_dir):
