@@ -26,9 +26,10 @@ builds the same shape with a real vocabulary (random weights; the batch is rando
 where the fp32 logits are what chunking removes.
 
 `--lora R`: full fine-tuning vs LoRA rank R (rl.lora.*) instead, each in a fresh subprocess, on the
-whole RL step's memory: RSS after the policy, the reference and the optimizer are built (over the
-process's RSS after imports), and the peak during the reference pass + one AdamW update (AdamW's
-moments appear at its first step). Full: pi_ref is a second copy of the weights, AdamW holds two
+whole RL step's memory: the peak RSS during the reference pass + one AdamW update over the process's
+RSS after imports (`step peak`: policy + reference + optimizer + gradients + activations; the weights
+are memory-mapped safetensors, resident once the step reads them, and AdamW's moments appear at its
+first step, so `built`, the RSS once everything is constructed, is small). Full: pi_ref is a second copy of the weights, AdamW holds two
 moments of every weight. LoRA: pi_ref is the same weights with the adapter off, AdamW holds the
 adapters' moments only.
 
@@ -92,11 +93,7 @@ def child(args) -> None:
         # between settings ARE the gradient differences; AdamW's first step g / (|g| + eps) would blow float
         # rounding up on coordinates whose gradient is near eps
         opt = torch.optim.SGD(trainable, lr=1.0)
-    with torch.no_grad():  # page the weights in: safetensors are memory-mapped and resident only once read
-        for module in {id(m): m for m in (scorer, ref)}.values():
-            for t in [*module.parameters(), *module.buffers()]:
-                t.sum()
-    built = _rss_kib("VmRSS")
+    built = _rss_kib("VmRSS")  # small: the safetensors weights are memory-mapped, resident once the step reads them
     g = torch.Generator().manual_seed(0)
     V, Q, G = policy.config.vocab_size, 8, 8
     prompts = [torch.randint(3, V, (int(torch.randint(50, 70, (1,), generator=g)),), generator=g).tolist() for _ in range(Q)]
