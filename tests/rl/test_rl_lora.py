@@ -120,6 +120,26 @@ def test_rl_step_trains_only_the_adapters_against_the_base_reference(tiny_model_
     assert (lp_policy - lp_base)[mask].abs().max() > 1e-4
 
 
+def test_rft_sampler_runs_the_base_weights(tiny_model_dir):
+    """rl.algorithm=rft with LoRA samples from the initial policy: the same engine with the adapter off."""
+    from seekmath.generate import make_engine
+    from seekmath.lora import AdapterOffEngine
+    from seekmath.models import load_model, load_tokenizer
+
+    model, peft_model = _lora_model(tiny_model_dir)
+    tok = load_tokenizer(tiny_model_dir)
+    prompts = ["User: What is 3 + 4?\n\nAssistant:", "User: 12 - 5 = ?\n\nAssistant:"]
+    kw = dict(n=2, temperature=1.0, max_new_tokens=8, seed=3)
+    base = make_engine("hf", load_model(tiny_model_dir, device="cpu"), tok, batch_size=4).generate(prompts, **kw)
+    engine = make_engine("hf", model, tok, batch_size=4)
+    off = AdapterOffEngine(engine, peft_model).generate(prompts, **kw)
+    on = engine.generate(prompts, **kw)
+    flat = lambda outs: [c for g in outs for c in g]  # noqa: E731
+    assert [c.token_ids for c in flat(off)] == [c.token_ids for c in flat(base)]
+    assert all(torch.allclose(torch.tensor(a.logprobs), torch.tensor(b.logprobs), atol=1e-5) for a, b in zip(flat(off), flat(base)))
+    assert [c.token_ids for c in flat(on)] != [c.token_ids for c in flat(base)]  # the adapters are live otherwise
+
+
 class _LengthReward:
     """A rule stand-in with graded verdicts for an untrained model (the grader gives it all zeros)."""
 

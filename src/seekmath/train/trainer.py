@@ -17,7 +17,8 @@ Checkpoints (`out/checkpoints/step-NNNNNN/`, written with runs.atomic_dir) hold 
 stream's position. With FSDP2 the model and optimizer are written as shards by every process
 (torch.distributed.checkpoint, `dcp/`) instead of a gathered copy. `resume=True` continues from the
 newest one; on CPU in fp32 the final weights are bit-identical to an uninterrupted run (tested with
-SIGKILL; FSDP2 shards on the same number of processes).
+SIGKILL; FSDP2 shards on the same number of processes). With `sft.lora` (seekmath.lora) a checkpoint
+holds the adapter (PEFT format) instead of the model, and `final/` is merged unless `sft.lora.save=adapter`.
 """
 
 from __future__ import annotations
