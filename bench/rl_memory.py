@@ -24,6 +24,16 @@ next to the largest weight change of the update itself.
 The tiny model's 1,024-token vocabulary makes its logits small next to its activations; `--vocab`
 builds the same shape with a real vocabulary (random weights; the batch is random tokens anyway),
 where the fp32 logits are what chunking removes.
+
+`--lora R`: full fine-tuning vs LoRA rank R (rl.lora.*) instead, each in a fresh subprocess, on the
+whole RL step's memory: the peak RSS during the reference pass + one AdamW update over the process's
+RSS after imports (`step peak`: policy + reference + optimizer + gradients + activations; the weights
+are memory-mapped safetensors, resident once the step reads them, and AdamW's moments appear at its
+first step, so `built`, the RSS once everything is constructed, is small). Full: pi_ref is a second copy of the weights, AdamW holds two
+moments of every weight. LoRA: pi_ref is the same weights with the adapter off, AdamW holds the
+adapters' moments only.
+
+    .venv/bin/python bench/rl_memory.py --lora 16 --model runs/models/smollm2-135m --micro 8
 """
 
 from __future__ import annotations
@@ -60,13 +70,30 @@ def child(args) -> None:
     from seekmath.rl.grpo import build_policy, build_reference, train_on_batch
     from seekmath.rl.rollout import GroupedRollout, scorer_logprobs_nograd
 
-    cfg = load_config("tiny", ["model.device=cpu", "rl.beta=0.04", "rl.max_grad_norm=0", f"rl.micro_batch_size={args.micro}", *SETTINGS[args.setting]])
+    lora = ["rl.lora.enabled=true", f"rl.lora.r={args.lora}", f"rl.lora.alpha={2 * args.lora}"] if args.lora else []
+    cfg = load_config("tiny", ["model.device=cpu", "rl.beta=0.04", "rl.max_grad_norm=0", f"rl.micro_batch_size={args.micro}", *SETTINGS[args.setting], *lora])
+    import peft  # noqa: F401 - imported in both settings so that `start` holds the same code
+    import transformers.models.llama.modeling_llama  # noqa: F401
+
+    start = _rss_kib("VmRSS")
     policy, scorer = build_policy(cfg, args.model, "cpu")
-    _, ref = build_reference(cfg, args.model, None, "cpu")
-    # SGD at lr 1 without clipping moves each weight by exactly minus its gradient, so the weight differences
-    # between settings ARE the gradient differences; AdamW's first step g / (|g| + eps) would blow float
-    # rounding up on coordinates whose gradient is near eps
-    opt = torch.optim.SGD([p for p in scorer.parameters() if p.requires_grad], lr=1.0)
+    if args.lora:  # pi_ref = the policy with its adapter off, as run_rl builds it
+        from seekmath.lora import apply_lora, reference_scorer
+
+        ref = reference_scorer(apply_lora(policy, cfg.rl.lora), scorer)
+    else:
+        _, ref = build_reference(cfg, args.model, None, "cpu")
+    trainable = [p for p in scorer.parameters() if p.requires_grad]
+    if args.adamw:  # RL's own optimizer (build_optimizer): its state is part of the step's memory
+        from seekmath.rl.grpo import build_optimizer
+
+        opt, _ = build_optimizer(trainable, cfg.rl)
+    else:
+        # SGD at lr 1 without clipping moves each weight by exactly minus its gradient, so the weight differences
+        # between settings ARE the gradient differences; AdamW's first step g / (|g| + eps) would blow float
+        # rounding up on coordinates whose gradient is near eps
+        opt = torch.optim.SGD(trainable, lr=1.0)
+    built = _rss_kib("VmRSS")  # small: the safetensors weights are memory-mapped, resident once the step reads them
     g = torch.Generator().manual_seed(0)
     V, Q, G = policy.config.vocab_size, 8, 8
     prompts = [torch.randint(3, V, (int(torch.randint(50, 70, (1,), generator=g)),), generator=g).tolist() for _ in range(Q)]
@@ -79,17 +106,21 @@ def child(args) -> None:
     ref_logp = scorer_logprobs_nograd(ref, rollout, cfg.rl.micro_batch_size, cfg.rl.temperature)
     train_on_batch(scorer, opt, rollout, adv, ref_logp=ref_logp, rl=cfg.rl)
     peak = _rss_kib("VmHWM")
-    torch.save({n: p.detach() for n, p in policy.named_parameters()}, args.weights)
-    print(json.dumps({"peak_mib": (peak - before) / 1024, "rss_before_mib": before / 1024}))
+    if args.weights:
+        torch.save({n: p.detach() for n, p in policy.named_parameters()}, args.weights)
+    print(json.dumps({"peak_mib": (peak - before) / 1024, "rss_before_mib": before / 1024, "built_mib": (built - start) / 1024,
+                      "step_peak_mib": (peak - start) / 1024, "trainable": sum(p.numel() for p in trainable)}))
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=None, help="policy folder (default: a fresh tiny model)")
     ap.add_argument("--vocab", type=int, default=0, help="build the tiny shape with this vocabulary size instead")
+    ap.add_argument("--lora", type=int, default=0, help="compare full fine-tuning with LoRA of this rank (AdamW, whole step)")
+    ap.add_argument("--micro", type=int, default=64, help="outputs per micro-batch (--lora; the default table runs 1, 8, 64)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--adamw", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--setting", default="plain", help=argparse.SUPPRESS)
-    ap.add_argument("--micro", type=int, default=64, help=argparse.SUPPRESS)
     ap.add_argument("--weights", default="", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -118,6 +149,8 @@ def main(argv=None) -> int:
         model = str(tmp / "tiny")
         init_model(load_config("tiny"), Path(model))
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536", "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    if args.lora:
+        return lora_table(model, args, env)
     print(f"# one GRPO update, 64 outputs (8 x G 8), tiny model {model}; peak RSS of the update over RSS before it (MiB)")
     print(f"{'setting':<14} {'micro-batch':>11} {'peak MiB':>9} {'max |dw| vs 64/plain':>21}")
     base = None
@@ -142,6 +175,26 @@ def main(argv=None) -> int:
     init = load_file(str(Path(model) / "model.safetensors"))
     moved = max(float((base[k] - init[k]).abs().max()) for k in base if k in init)
     print(f"# the update itself moves weights by up to {moved:.2e} (SGD lr 1 = the gradient): the differences above are float rounding")
+    return 0
+
+
+def lora_table(model: str, args, env: dict) -> int:
+    """Full fine-tuning vs LoRA: one RL step (reference pass + one AdamW update), fresh subprocess each."""
+    print(f"# one GRPO step (pi_ref pass + AdamW update), 64 outputs (8 x G 8), micro-batch {args.micro}, chunked log-probs, "
+          f"1 thread; model {model}")
+    print("# RSS in MiB over the subprocess's RSS after imports; built = policy + reference + optimizer before the step")
+    print(f"{'policy':<10} {'trainable':>12} {'built MiB':>10} {'step peak MiB':>14} {'update MiB':>11}")
+    rows = {}
+    for name, rank in (("full", 0), (f"lora r{args.lora}", args.lora)):
+        r = subprocess.run([sys.executable, __file__, "--child", "--adamw", "--model", model, "--setting", "chunked", "--micro",
+                            str(args.micro), "--lora", str(rank)], env=env, capture_output=True, text=True)
+        if r.returncode:
+            print(r.stderr[-2000:], file=sys.stderr)
+            return 1
+        res = rows[name] = json.loads(r.stdout.strip().splitlines()[-1])
+        print(f"{name:<10} {res['trainable']:>12,} {res['built_mib']:>10.1f} {res['step_peak_mib']:>14.1f} {res['peak_mib']:>11.1f}", flush=True)
+    full, lora = rows["full"], rows[f"lora r{args.lora}"]
+    print(f"# LoRA / full: built {lora['built_mib'] / full['built_mib']:.2f}, step peak {lora['step_peak_mib'] / full['step_peak_mib']:.2f}")
     return 0
 
 

@@ -48,6 +48,7 @@ from pathlib import Path
 
 import torch
 
+from seekmath.lora import ADAPTER_DIR, validate_rl_lora
 from seekmath.rl.advantages import (ESTIMATORS, indicator_advantages, informative_groups, outcome_advantages,
                                      outcome_advantages_by, process_advantages)
 from seekmath.rl.dynamic_sampling import Round, fill_batch, varied_groups
@@ -113,6 +114,7 @@ def validate(rl) -> None:
         raise ValueError(f"rl.distributed: unknown {rl.distributed!r}; expected ddp or fsdp")
     if rl.logprob_chunk_tokens < 0:
         raise ValueError(f"rl.logprob_chunk_tokens must be >= 0, got {rl.logprob_chunk_tokens}")
+    validate_rl_lora(rl)
     if not 0 < rl.vllm.gpu_memory_utilization <= 1:
         raise ValueError(f"rl.vllm.gpu_memory_utilization must be in (0, 1], got {rl.vllm.gpu_memory_utilization}")
     if rl.vllm.tensor_parallel_size < 1 or rl.vllm.max_model_len < 0:
@@ -287,14 +289,15 @@ def _latest_checkpoint(out: Path) -> Path | None:
 
 
 def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched, rm_source=None, dist=None, sharded=None,
-                    policy_state: dict | None = None, stream=None) -> Path:
+                    policy_state: dict | None = None, stream=None, adapter=None) -> Path:
     """Everything a resume needs, in one atomic folder: fp32 policy, reference, optimiser, scheduler, RNG,
     the loop state, the question stream (order, curriculum) and (iterative RL) the RM replay buffer.
 
     Several processes: every process calls this; rank 0 writes the (full) policy and the rest. With
     FSDP2 (`sharded` = the wrapped scorer) the optimizer is sharded: every process writes its shards
     of it and of the model with torch.distributed.checkpoint (`dcp/`); `policy_state` is then the
-    gathered fp32 weights `policy` (the rollout copy, maybe bf16) is saved with."""
+    gathered fp32 weights `policy` (the rollout copy, maybe bf16) is saved with. LoRA (`adapter` = the
+    PeftModel): the adapter alone, in `adapter/` (the base weights are the initial model's)."""
     from seekmath.distributed import Dist, save_sharded, shared_atomic_dir
     from seekmath.runs import atomic_write_json
 
@@ -304,8 +307,11 @@ def save_checkpoint(out: Path, state: TrainState, policy, tok, ref, opt, sched, 
         if sharded is not None:
             save_sharded(tmp / "dcp", sharded, opt)
         if dist.main:
-            policy.save_pretrained(tmp / "policy", safe_serialization=True, **({"state_dict": policy_state} if policy_state else {}))
-            tok.save_pretrained(tmp / "policy")
+            if adapter is not None:
+                adapter.save_pretrained(tmp / ADAPTER_DIR)
+            else:
+                policy.save_pretrained(tmp / "policy", safe_serialization=True, **({"state_dict": policy_state} if policy_state else {}))
+            tok.save_pretrained(tmp / (ADAPTER_DIR if adapter is not None else "policy"))
             if ref is not None:
                 torch.save(ref.state_dict(), tmp / "ref.pt")
             torch.save({"optimizer": opt.state_dict() if sharded is None else None, "scheduler": sched.state_dict()}, tmp / "optimizer.pt")
@@ -557,6 +563,7 @@ class _NoMetrics:
 
 def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu_memory_gb) -> Path:
     from seekmath.distributed import copy_full_weights, full_model_state, load_sharded, wrap_distributed
+    from seekmath.lora import AdapterOffEngine, apply_lora, check_target_modules, reference_scorer, rollout_weights, save_final
     from seekmath.models import load_tokenizer, pick_device, pick_dtype, save_pretrained
     from seekmath.rl.distributed import generation_unit, rank_groups
     from seekmath.rl.memory_plan import check_fits
@@ -573,12 +580,15 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
     if dist.world > 1:
         if (why := one_process_only(rl)) is not None:
             raise ValueError(why)
+        if rl.lora.enabled and rl.distributed == "fsdp":
+            raise ValueError("rl.lora.enabled under torchrun: use rl.distributed=ddp (FSDP2 with LoRA adapters is not supported)")
         per_rank = rank_groups(rl.prompts_per_step, dist.world, dist.rank)
         unit = generation_unit(rl.group_size, rl.generation_batch_size)
         if len(per_rank) % unit and dist.main:
             log.warning("rl: %d groups per process is not a multiple of the %d groups generated per call: the samples "
                         "differ from a one-process run's (same distribution)", len(per_rank), unit)
     check_fits(cfg, model_path, device, gpu_memory_gb)  # refuses with the plan table before anything heavy
+    check_target_modules(rl.lora, model_path, "rl")
     problems, eval_set = load_rl_questions(cfg)  # a missing data source fails here, before the model loads
     stream = QuestionStream(len(problems), rl)  # which questions each step draws (a bad curriculum fails here too)
     out = prepare_stage_dir(out_dir, cfg) if dist.main else Path(out_dir)
@@ -596,7 +606,10 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
     dist.barrier()
 
     tok = load_tokenizer(model_path)
-    policy, scorer = build_policy(cfg, ckpt / "policy" if ckpt else model_path, device)
+    policy, scorer = build_policy(cfg, ckpt / "policy" if ckpt and not rl.lora.enabled else model_path, device)
+    # LoRA: adapters injected into `policy` in place (the scorer and the engine run them); the PeftModel
+    # switches them off for pi_ref and saves/merges them
+    peft_policy = apply_lora(policy, rl.lora, ckpt / ADAPTER_DIR if ckpt else None, seed=rl.seed) if rl.lora.enabled else None
     # local_policy/local_scorer: the full current weights this process can run alone (no collectives):
     # the rollout engine's model, the no-grad passes, the reference reset and the saved policy
     local_policy, local_scorer, fsdp = policy, scorer, False
@@ -605,7 +618,10 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
         if fsdp:  # the policy is sharded in place: a full copy in the compute dtype, re-synced after every update
             local_policy, local_scorer = build_policy(cfg, ckpt / "policy" if ckpt else model_path, device)
             local_policy.requires_grad_(False).to(pick_dtype(cfg.model.dtype))
-    anchor, anchor_scorer = build_reference(cfg, model_path, ckpt, device)
+    if peft_policy is None:
+        anchor, anchor_scorer = build_reference(cfg, model_path, ckpt, device)
+    else:  # pi_ref = the base weights: the policy with its adapter off (no copy; rl.reference is not used)
+        anchor, anchor_scorer = None, reference_scorer(peft_policy, local_scorer) if needs_anchor(rl) else None
     opt, sched = build_optimizer([p for p in scorer.parameters() if p.requires_grad], rl)
     state = TrainState()
     if ckpt is not None:
@@ -627,8 +643,13 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
         stream.load_state_dict(json.loads(saved.read_text()) if saved.is_file() else {"cursor": state.step * rl.prompts_per_step})
     rule = RuleReward(mode=rl.rule_mode, truncation_reward=rl.truncation_reward)
     longest_prompt = max(len(ids) for ids in tok([policy_prompt(p.question, tok, cfg.model.prompt_format) for p in problems + eval_set])["input_ids"]) if rl.engine == "vllm" else 0
-    engine = build_engine(cfg, local_policy, tok, longest_prompt)
-    sampler_engine = build_engine(cfg, anchor, tok, longest_prompt) if rl.algorithm == "rft" else engine
+    lora_vllm = peft_policy is not None and rl.engine == "vllm"  # vLLM loads the base checkpoint, then merged weights
+    engine = build_engine(cfg, str(model_path) if lora_vllm else local_policy, tok, longest_prompt)
+    if lora_vllm:
+        engine.update_weights(rollout_weights(peft_policy, rl.engine))
+    sampler_engine = engine
+    if rl.algorithm == "rft":
+        sampler_engine = AdapterOffEngine(engine, peft_policy) if peft_policy is not None else build_engine(cfg, anchor, tok, longest_prompt)
 
     rm_source = None
     if rl.reward in ("orm", "prm"):
@@ -648,7 +669,7 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
 
     def checkpoint():
         save_checkpoint(out, state, local_policy, tok, anchor, opt, sched, rm_source, dist=dist, sharded=scorer if fsdp else None,
-                        policy_state=gathered_policy(), stream=stream)
+                        policy_state=gathered_policy(), stream=stream, adapter=peft_policy)
 
     def evaluate() -> float:  # greedy accuracy; each process decodes a share of the problems
         if dist.world == 1:
@@ -700,7 +721,8 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
             if fsdp:  # gather the updated shards into the full copy
                 copy_full_weights(scorer, local_scorer)
             if rl.algorithm != "rft":
-                engine.update_weights(local_policy)  # hf: no-op (live module); vllm: push the new policy weights
+                # hf: no-op (live module); vllm: push the new policy weights (LoRA: merged, base names)
+                engine.update_weights(local_policy if peft_policy is None else rollout_weights(peft_policy, rl.engine))
             state.step += 1
             if rl.eval_every and state.step % rl.eval_every == 0 and state.step < total_steps and eval_set:
                 row["eval_greedy_acc"] = evaluate()
@@ -727,7 +749,10 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
         final_state = gathered_policy()
         cpu_total = cpu_seconds()
         if dist.main:
-            if final_state:
+            if peft_policy is not None:  # rl.lora.save: merged (a normal HF folder) | adapter
+                with atomic_dir(final) as tmp:
+                    save_final(peft_policy, tok, tmp, rl.lora.save)
+            elif final_state:
                 with atomic_dir(final) as tmp:
                     local_policy.save_pretrained(tmp, safe_serialization=True, state_dict=final_state)
                     tok.save_pretrained(tmp)

@@ -22,6 +22,10 @@ GPU, in GiB (2^30 bytes); `--gpu-memory` is in the same unit. The parts:
   life, except during the update with `sleep_mode`; the hf engine's KV cache is
   generation_batch_size x (prompt + max_new_tokens) x L x 2 kv x c.
 - runtime reserve: CUDA context, NCCL buffers, allocator fragmentation: 2 GiB + 5% of the GPU.
+- LoRA (rl.lora): gradients and AdamW's moments of the adapters only (r x (in + out) per adapted
+  projection, `lora_params`), adapters in fp32 next to the master weights, no reference copy (pi_ref
+  is the base with the adapter off); activations counted as without LoRA (the adapters' r-wide
+  intermediates are small next to them).
 
 The peak is the larger of the rollout phase (persistent state + engine) and the update phase
 (persistent state + gradients + activations + head, + engine unless it sleeps).
@@ -70,6 +74,13 @@ class ModelShape:
 
     def params(self) -> int:
         return self.layers * self.layer_params() + self.root_params()
+
+    def lora_params(self, r: int, target_modules) -> int:
+        """LoRA's trainable parameters: r x (in + out) for every adapted projection of every layer."""
+        H, kv, I = self.hidden, self.kv_dim, self.intermediate
+        dims = {"q_proj": (H, H), "k_proj": (H, kv), "v_proj": (H, kv), "o_proj": (H, H), "gate_proj": (H, I), "up_proj": (H, I),
+                "down_proj": (I, H)}
+        return self.layers * sum(r * sum(dims[t]) for t in target_modules if t in dims)
 
     @classmethod
     def from_hf_config(cls, c: dict, source: str = "") -> "ModelShape":
@@ -140,7 +151,7 @@ def memory_plan(shape: ModelShape, *, world_size: int = 1, gpu_gib: float = 80.0
                 micro_batch: int = 64, prompt_tokens: int = DEFAULT_PROMPT_TOKENS, max_new_tokens: int = 1024,
                 gradient_checkpointing: bool = False, chunk_tokens: int = 0, reference: str = "same_device",
                 engine: str = "vllm", vllm_utilization: float = 0.5, sleep_mode: bool = False, tensor_parallel: int = 1,
-                generation_batch: int = 64, reward_model: bool = False, header: str = "") -> Plan:
+                generation_batch: int = 64, reward_model: bool = False, lora_params: int = 0, header: str = "") -> Plan:
     """The per-GPU memory plan (pure arithmetic; see the module docstring for every formula)."""
     P, L, H, V, I, kv, c = shape.params(), shape.layers, shape.hidden, shape.vocab, shape.intermediate, shape.kv_dim, compute_bytes
     S = world_size if sharding == "fsdp" else 1
@@ -153,12 +164,17 @@ def memory_plan(shape: ModelShape, *, world_size: int = 1, gpu_gib: float = 80.0
             n, how = P * c, f"autocast's {c}-byte copy of every weight, kept for the backward"
         parts.append(Part("weights (compute copy)", g(n), g(n) if engine == "hf" else 0.0, how))
     shard = f" / {S} (FSDP)" if S > 1 else ""
-    parts.append(Part("fp32 master weights", g(4 * P / S), g(4 * P / S), f"4 B x {P / 1e9:.2f}B params{shard}"))
-    parts.append(Part("gradients (fp32)", g(4 * P / S), 0.0, f"4 B x params{shard}; freed between steps"))
-    parts.append(Part("AdamW state (fp32 m, v)", g(8 * P / S), g(8 * P / S), f"8 B x params{shard}"))
+    T = lora_params or P  # what the optimizer trains
+    what = f"LoRA's {T / 1e6:.1f}M adapter params" if lora_params else "params"
+    parts.append(Part("fp32 master weights", g(4 * (P + lora_params) / S), g(4 * (P + lora_params) / S),
+                      f"4 B x {P / 1e9:.2f}B params{shard}" + (f" + {what}" if lora_params else "")))
+    parts.append(Part("gradients (fp32)", g(4 * T / S), 0.0, f"4 B x {what}{shard}; freed between steps"))
+    parts.append(Part("AdamW state (fp32 m, v)", g(8 * T / S), g(8 * T / S), f"8 B x {what}{shard}"))
+    if lora_params:
+        reference = "lora"
     ref = g(P * c) if reference == "same_device" else 0.0
     parts.append(Part("reference pi_ref", ref, ref, {"same_device": f"{c} B x params, whole on each GPU", "cpu": "in CPU RAM",
-                                                    "none": "none (beta = 0)"}.get(reference, reference)))
+                                                    "none": "none (beta = 0)", "lora": "the base weights, adapter off (no copy)"}.get(reference, reference)))
     if reward_model:
         parts.append(Part("reward model (orm/prm)", g(4 * P), g(4 * P), "policy-sized, fp32 on the policy's device "
                           "(its training rounds need 12 B x params more, between RL steps)"))
@@ -208,7 +224,8 @@ def plan_for_config(cfg, model_path=None, world_size: int = 1, gpu_gib: float = 
                        reference=rl.reference if (rl.beta > 0 or rl.algorithm == "rft") else "none", engine=rl.engine,
                        vllm_utilization=rl.vllm.gpu_memory_utilization, sleep_mode=rl.vllm.sleep_mode,
                        tensor_parallel=rl.vllm.tensor_parallel_size, generation_batch=rl.generation_batch_size,
-                       reward_model=rl.reward in ("orm", "prm"), header=header)
+                       reward_model=rl.reward in ("orm", "prm"),
+                       lora_params=shape.lora_params(rl.lora.r, rl.lora.target_modules) if rl.lora.enabled else 0, header=header)
 
 
 def check_fits(cfg, model_path, device, gpu_gib: float | None = None) -> Plan | None:

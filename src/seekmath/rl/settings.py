@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from seekmath.lora import LoRAConfig
 from seekmath.rl.rm_settings import RewardModelConfig
 
 
@@ -80,6 +81,8 @@ class RLConfig:
     # under torchrun: fsdp (FSDP2, sharded weights/grads/optimizer + a full rollout copy) | ddp (replicas)
     distributed: str = "fsdp"
     vllm: VLLMConfig = field(default_factory=VLLMConfig)
+    # LoRA adapters on the policy (seekmath.lora); pi_ref is then the base weights (adapter off), not a copy
+    lora: LoRAConfig = field(default_factory=LoRAConfig)
     generation_batch_size: int = 64  # rows per generation batch
     engine: str = "hf"  # generation engine: hf | vllm
     # --- questions: SOURCE or SOURCE@W items as sft.data takes them (synthetic, gsm8k_train, math_train,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from seekmath.lora import LoRAConfig
+
 
 @dataclass
 class TrainConfig:
@@ -61,3 +63,4 @@ class SFTConfig(TrainConfig):
     # reasoning + python + output block), pot (program of thought); one is picked per example
     formats: list[str] = field(default_factory=lambda: ["cot"])
     num_examples: int = 0  # SFT examples drawn from the synthetic train split (0 = tasks.num_train)
+    lora: LoRAConfig = field(default_factory=LoRAConfig)  # LoRA adapters (seekmath.lora); final/ merged by default

@@ -17,7 +17,8 @@ Checkpoints (`out/checkpoints/step-NNNNNN/`, written with runs.atomic_dir) hold 
 stream's position. With FSDP2 the model and optimizer are written as shards by every process
 (torch.distributed.checkpoint, `dcp/`) instead of a gathered copy. `resume=True` continues from the
 newest one; on CPU in fp32 the final weights are bit-identical to an uninterrupted run (tested with
-SIGKILL; FSDP2 shards on the same number of processes).
+SIGKILL; FSDP2 shards on the same number of processes). With `sft.lora` (seekmath.lora) a checkpoint
+holds the adapter (PEFT format) instead of the model, and `final/` is merged unless `sft.lora.save=adapter`.
 """
 
 from __future__ import annotations
@@ -307,6 +308,14 @@ def _train(cfg, kind, tcfg, out_dir, dist, model_path, data, resume) -> Path:
     if per_rank % micro:
         raise ValueError(f"{kind}.micro_batch_size {micro} does not divide the per-process batch {per_rank}")
 
+    lora = getattr(tcfg, "lora", None)  # sft.lora (seekmath.lora); pretraining has none
+    lora = lora if lora is not None and lora.enabled else None
+    if lora is not None:
+        from seekmath.lora import validate_lora
+
+        validate_lora(lora, kind)
+        if dist.world > 1 and tcfg.distributed == "fsdp":
+            raise ValueError(f"{kind}.lora.enabled under torchrun: use {kind}.distributed=ddp (FSDP2 with LoRA adapters is not supported)")
     items = _data_items(tcfg, kind, data)
     sources = None
     if kind == "pretrain":
@@ -324,7 +333,11 @@ def _train(cfg, kind, tcfg, out_dir, dist, model_path, data, resume) -> Path:
     sharded = ckpt is not None and (ckpt / SHARDED_DIR).is_dir()
     if sharded and tcfg.distributed != "fsdp":
         raise ValueError(f"{ckpt} holds FSDP2 shards; resume it with {kind}.distributed=fsdp")
-    source = base if sharded or ckpt is None else ckpt  # shards are loaded after wrapping
+    source = base if sharded or ckpt is None or lora is not None else ckpt  # shards are loaded after wrapping
+    if lora is not None:
+        from seekmath.lora import apply_lora, check_target_modules
+
+        check_target_modules(lora, base, kind)
     tokenizer = load_tokenizer(ckpt or base)
     # fp32 master weights whatever model.dtype says: AdamW on bf16 weights loses small updates;
     # bf16 compute comes from autocast (precision: bf16)
@@ -332,6 +345,8 @@ def _train(cfg, kind, tcfg, out_dir, dist, model_path, data, resume) -> Path:
     model.config.use_cache = False
     if tcfg.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if lora is not None:  # a checkpoint of a LoRA run is its adapter (PEFT format) + the trainer state
+        model = apply_lora(model, lora, ckpt, seed=tcfg.seed)
     model.train()
 
     stream, eval_rows = build_streams(cfg, kind, tokenizer, tcfg, items, sources)
@@ -425,9 +440,14 @@ def _train(cfg, kind, tcfg, out_dir, dist, model_path, data, resume) -> Path:
     model_sd = full_model_state(model, fsdp) if fsdp else None
     if dist.main:
         with atomic_dir(final) as tmp:
-            kwargs = {"state_dict": model_sd} if model_sd is not None else {}
-            unwrap(model).save_pretrained(tmp, safe_serialization=True, **kwargs)
-            tokenizer.save_pretrained(tmp)
+            if lora is not None:  # sft.lora.save: merged (a normal HF folder, what rl and eval load) | adapter
+                from seekmath.lora import save_final
+
+                save_final(unwrap(model), tokenizer, tmp, lora.save)
+            else:
+                kwargs = {"state_dict": model_sd} if model_sd is not None else {}
+                unwrap(model).save_pretrained(tmp, safe_serialization=True, **kwargs)
+                tokenizer.save_pretrained(tmp)
         assert metrics is not None
         metrics.log(tcfg.max_steps, eval_loss=final_eval)
         metrics.close()
