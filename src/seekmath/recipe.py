@@ -161,16 +161,17 @@ def eval_config_for(cfg, stage: str):
 
 
 def evaluate_checkpoint(cfg, run_dir: Path, stage: str) -> dict | None:
-    """One stage's checkpoint on the run's benchmarks -> eval/<stage>/all_summary.json (kept: a rerun reads it)."""
+    """One stage's checkpoint on the run's benchmarks -> eval/<stage>/all_summary.json.
+
+    A benchmark already evaluated with the same settings (by the second process, or before an
+    interruption) is read back by the harness without loading the model.
+    """
     import dataclasses
-    import json
 
     from seekmath.evaluate.harness import evaluate_model
     from seekmath.tasks.loaders import local_benchmark_file
 
     out = run_dir / "eval" / stage
-    if (out / "all_summary.json").is_file():
-        return json.loads((out / "all_summary.json").read_text())
     model_dir = final_model(run_dir, stage)
     if not model_dir.is_dir():
         log.warning("eval: %s has no final model, skipped", stage)
