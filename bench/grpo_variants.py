@@ -13,8 +13,9 @@ define it (README, "GRPO's family"):
 Protocol. Settings are chosen on the TUNING split and reported on the REPORT split (the synthetic task's
 `tune` and `test` splits, disjoint by construction). Tuning: for each variant one run per learning rate
 (`--lr-scales` x the tiny lr) with a tuning seed that is never reported; the candidate with the best greedy
-accuracy on `--tune-n` tuning problems wins (a single scale skips tuning). Report: the chosen setting
-runs once per `--seeds` seed; its final policy is scored greedy on `--eval-n` report problems by the eval
+accuracy on `--tune-n` tuning problems wins (a single scale skips tuning); tuning runs may use a smaller
+`--tune-budget` than the reported runs (the lr is then chosen at that budget; the table says so). Report: the chosen
+setting runs once per `--seeds` seed; its final policy is scored greedy on `--eval-n` report problems by the eval
 harness, as is the SFT policy. Every run stops after `--cpu-budget` CPU seconds of its own process
 (rl.time_budget_s; robust to other load on the machine, unlike wall time) and runs in its own process,
 `--workers` at a time, one torch thread each.
@@ -143,6 +144,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("model", nargs="?", default=DEFAULT_MODEL, help=f"SFT policy (HF folder; default {DEFAULT_MODEL})")
     ap.add_argument("--cpu-budget", type=float, default=600.0, help="CPU seconds per RL run (its own process)")
+    ap.add_argument("--tune-budget", type=float, help="CPU seconds per tuning run (default: --cpu-budget)")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     ap.add_argument("--lr-scales", type=float, nargs="+", default=[1.0, 2.0], help="tuning candidates: multiples of the tiny lr")
@@ -170,11 +172,13 @@ def main(argv=None) -> int:
 
     base_lr = load_config("tiny", args.task).rl.lr
     out = Path(args.out)
-    common = {"model": str(model.resolve()), "task": args.task, "budget": args.cpu_budget}
+    common = {"model": str(model.resolve()), "task": args.task}
+    tune_budget = args.tune_budget or args.cpu_budget
 
     def spec(variant, split, seed, lr, n):
         name = f"{split}/{variant}" + ("" if variant == "sft" else f"-lr{lr:g}-s{seed}")
-        return {**common, "variant": variant, "split": split, "seed": seed, "lr": lr, "n": n, "out": str(out / name)}
+        budget = tune_budget if split == "tune" else args.cpu_budget
+        return {**common, "budget": budget, "variant": variant, "split": split, "seed": seed, "lr": lr, "n": n, "out": str(out / name)}
 
     t0 = time.time()
     lrs = [s * base_lr for s in args.lr_scales]
@@ -194,7 +198,7 @@ def main(argv=None) -> int:
     tuned = {v: {f"{r['lr']:g}": r["acc"] for r in done if r["variant"] == v} for v in args.variants}
     sft_tune = f", {done[1]['acc']:.3f} (tuning split)" if len(lrs) > 1 else ""
     lines = [f"GRPO variants from {model} ({args.cpu_budget:g} CPU-s per run, seeds {args.seeds}, report split n = {baseline['n']}, "
-             f"tuning split n = {args.tune_n if len(lrs) > 1 else 0}); {platform.node()}, {os.cpu_count()} CPUs, "
+             f"tuning split n = {args.tune_n if len(lrs) > 1 else 0}, {tune_budget:g} CPU-s per tuning run); {platform.node()}, {os.cpu_count()} CPUs, "
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; SFT greedy {baseline['acc']:.3f} (report split){sft_tune}", "",
              "| variant | lr (tuning acc per lr) | greedy after | gain (points) | 95% CI over seeds | paired per-problem 95% CI | steps | CPU s/step | x GRPO |",
              "|---|---|---|---|---|---|---|---|---|"]
