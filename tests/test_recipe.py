@@ -112,6 +112,49 @@ def test_rl_processes_auto_splits_only_whole_generation_calls(two_cpu_cores, mon
         rl_processes(_with(cfg, processes=-1))
 
 
+def test_train_processes_auto_one_per_core_when_the_batch_splits(two_cpu_cores, monkeypatch):
+    import dataclasses
+
+    import torch
+
+    from seekmath.config import load_config
+    from seekmath.recipe import train_processes
+
+    cfg = load_config("tiny")  # pretrain batch 16, sft batch 8
+
+    def run(**kw):
+        return dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, **kw))
+
+    def sft(**kw):
+        return dataclasses.replace(cfg, sft=dataclasses.replace(cfg.sft, **kw))
+
+    assert train_processes(cfg, "pretrain") == 2 and train_processes(cfg, "sft") == 2
+    assert train_processes(run(threads=2), "pretrain") == 1  # one process takes both cores
+    assert train_processes(sft(batch_size=7), "sft") == 1  # 7 rows do not split over 2 processes
+    assert train_processes(sft(micro_batch_size=8), "sft") == 1  # 4 rows per process < one micro-batch of 8
+    lora = dataclasses.replace(cfg.sft.lora, enabled=True)
+    assert train_processes(sft(lora=lora, distributed="fsdp"), "sft") == 1  # LoRA is refused under FSDP2
+    assert train_processes(sft(lora=lora), "sft") == 2  # ... and runs under DDP
+    assert train_processes(run(train_processes=3), "sft") == 3  # asked for explicitly
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert train_processes(cfg, "sft") == 8  # at most the batch's rows
+    assert train_processes(cfg, "pretrain") == 16
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert train_processes(cfg, "pretrain") == 1  # GPU users launch torchrun themselves
+    with pytest.raises(ValueError, match="run.train_processes"):
+        train_processes(run(train_processes=-1), "pretrain")
+
+
+def test_the_smoke_recipe_trained_on_one_process_per_core(smoke_run):
+    from seekmath.config import load_config
+    from seekmath.recipe import train_processes
+
+    out, _ = smoke_run
+    cfg = load_config(str(out / "config.yaml"))
+    for stage in ("pretrain", "sft"):  # 2 processes on CI's and this machine's 2 cores
+        assert json.loads((out / stage / "DONE.json").read_text())["info"]["processes"] == train_processes(cfg, stage), stage
+
+
 def test_summary_and_report_structure(smoke_run):
     out, _ = smoke_run
     summary = json.loads((out / "summary.json").read_text())

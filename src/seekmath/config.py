@@ -99,6 +99,7 @@ class RunConfig:
     # (auto: CPU-only, when the cores hold it; recipe.parallel_eval)
     parallel_eval: str = "auto"
     rl_processes: int = 0  # processes of the RL stage (torchrun, gloo on CPU); 0 = auto (recipe.rl_processes)
+    train_processes: int = 0  # processes of the pretrain and SFT stages (torchrun, gloo on CPU); 0 = auto (recipe.train_processes)
     mode: str = "recipe"  # recipe | findings (the stages up to sft, then the unified-paradigm study: findings/)
 
 
