@@ -39,6 +39,21 @@ def test_pathological_inputs_return_within_the_limit(name, pred, gold, allowed):
         assert "timeout" in v.reason
 
 
+# a degenerate policy's greedy output (the tiny recipe's GRPO checkpoint on GSM8K, 2026-11-29): the answer
+# normalisation runs in-line, outside the worker's time limit, and a unit regex that could split a word
+# into letter runs backtracked exponentially on it when the text did not end in a word (0.7 s at 6 words,
+# 7.8 s at 8, minutes at 30)
+REPEATED_WORDS = [" 10 " + " ".join(["pencils"] * n) + tail for n in (8, 30, 120) for tail in (",", " p", " 7", "")]
+
+
+@pytest.mark.parametrize("response", REPEATED_WORDS, ids=[f"{len(r)}chars" for r in REPEATED_WORDS])
+def test_repeated_words_are_graded_in_linear_time(response):
+    t = time.monotonic()
+    v = grade(response, "20", bench="gsm8k", timeout=1.0)
+    assert time.monotonic() - t <= 1.0
+    assert v.verdict in WRONG
+
+
 def test_soft_timeout_keeps_the_worker_warm():
     pool = shared_pool()
     pool.wait_all_ready(120)

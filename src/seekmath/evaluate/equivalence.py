@@ -49,7 +49,7 @@ _TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|mathrm|mathbf|mbox|operatorname
 # (a unit word is any word but a connective: "5 \\text{ or } 6" / "5 or six" must stay hedged answers)
 _NOT_CONNECTIVE = r"(?!(?:or|and|either|nor|not|plus|minus|times|over)\b)"
 _TRAILING_UNIT = re.compile(r"^(.*?[\d}])\s*\\(?:text|mbox|mathrm)\s*\{\s*" + _NOT_CONNECTIVE + r"[A-Za-z][A-Za-z .]*\}(?:\s*\^\s*\{?\d\}?)?$")
-_TRAILING_WORDS = re.compile(r"^([-+]?[\d.]+(?:\s*/\s*\d+)?)\s+(?:" + _NOT_CONNECTIVE + r"[A-Za-z]{2,}\.?\s*)+(?:\^\s*\{?\d\}?)?$")
+_TRAILING_WORDS = re.compile(r"^([-+]?[\d.]+(?:\s*/\s*\d+)?)\s+(?:" + _NOT_CONNECTIVE + r"[A-Za-z]{2,}\b\.?\s*)+(?:\^\s*\{?\d\}?)?$")
 # clock times: "4:30 \\text{ p.m.}", "4:30pm", "04:30 PM" -> "4:30p"
 _TIME_OF_DAY = re.compile(r"\b(\d{1,2}):(\d{2})\s*(?:\\(?:text|mbox|mathrm)\s*\{\s*)?(?:([apAP])\.?\s*[mM]?\.*\s*\}?\.*)?$")
 _WHOLE_TEXT = re.compile(r"\\(?:text|textbf|textit|mbox|mathrm)\s*\{([^{}]*)\}")
