@@ -137,10 +137,12 @@ def test_kv_cache_is_bounded_by_the_config_key(tiny, record_property):
     assert eng.generate(["User: 1+1?\n\nAssistant:"], max_new_tokens=4)[0][0].token_ids
 
 
-def test_grpo_on_vllm_keeps_the_sampler_on_the_trainer_weights(tiny, smoke_cfg, tmp_path, record_property, monkeypatch):
+@pytest.mark.parametrize("lora", [False, True], ids=["full", "lora"])
+def test_grpo_on_vllm_keeps_the_sampler_on_the_trainer_weights(tiny, smoke_cfg, tmp_path, record_property, monkeypatch, lora):
     """Two GRPO steps with rollouts from vLLM and a weight sync after each update: the trainer/sampler
     log-prob gap the step logs stays at fp32 noise while the policy moves (KL > 0 at step 2: a sampler
-    left on the old weights would be off by ~sqrt(KL), far above the bound)."""
+    left on the old weights would be off by ~sqrt(KL), far above the bound). With LoRA, vLLM loads the
+    base checkpoint and receives the merged weights W + (alpha/r) B A after each update (seekmath.lora)."""
     import copy
 
     import seekmath.generate as generate
@@ -159,6 +161,9 @@ def test_grpo_on_vllm_keeps_the_sampler_on_the_trainer_weights(tiny, smoke_cfg, 
     cfg.rl.top_p = 1.0
     cfg.rl.zero_variance = "keep"  # every step trains (and logs its gap), even on all-wrong groups
     cfg.rl.lr = 1e-3
+    if lora:
+        cfg.rl.lora.enabled = True
+        cfg.rl.lr = 1e-2  # the adapters start at B = 0: a larger step moves the merged weights as far
     # a reward that varies inside groups (text length parity, cut completions included), so the first
     # update moves the policy even though the tiny model answers nothing right within 24 tokens
     monkeypatch.setattr(rewards.RuleReward, "__call__", lambda self, texts, golds, *a, **kw: torch.tensor(
@@ -170,7 +175,7 @@ def test_grpo_on_vllm_keeps_the_sampler_on_the_trainer_weights(tiny, smoke_cfg, 
     rows = [json.loads(line) for line in (tmp_path / "rl" / "metrics.jsonl").read_text().splitlines()]
     gaps = [r["logprob_gap_mean"] for r in rows if "logprob_gap_mean" in r]
     kls = [r.get("kl") for r in rows if "logprob_gap_mean" in r]
-    record_property("grpo_logprob_gap_mean", gaps)
-    record_property("grpo_kl", kls)
+    record_property(f"grpo_{'lora_' if lora else ''}logprob_gap_mean", gaps)
+    record_property(f"grpo_{'lora_' if lora else ''}kl", kls)
     assert len(gaps) == 2 and max(gaps) < 1e-4  # step 2 samples after step 1's update: synced weights
     assert kls[1] > 1e-4  # the update moved the policy
