@@ -19,6 +19,7 @@ above the wrong ones); a length correlation shows which lengths the update favou
 
     .venv/bin/python bench/ps_advantage_bias.py runs/findings/sft/final --config runs/findings/config.yaml
     .venv/bin/python bench/ps_advantage_bias.py runs/findings/findings/grpo_ps_exact/seed2/final --config runs/findings/config.yaml
+    .venv/bin/python bench/ps_advantage_bias.py runs/findings/sft/final --config runs/findings/config.yaml tasks.max_steps=1
 
 Prints a table; `--out FILE.json` keeps the numbers.
 """
@@ -81,6 +82,7 @@ def main(argv=None) -> int:
     ap.add_argument("--questions", type=int, default=128, help="tuning-split questions")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", help="write the numbers here (JSON)")
+    ap.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. tasks.max_steps=1 (an easier task)")
     args = ap.parse_args(argv)
     if not (Path(args.model) / "config.json").is_file():
         print(f"ps_advantage_bias: {args.model} is not an HF model folder (no config.json)", file=sys.stderr)
@@ -98,7 +100,7 @@ def main(argv=None) -> int:
     from seekmath.tasks.synthetic import generate_problems
 
     torch.set_num_threads(1)
-    cfg = load_config(args.config)
+    cfg = load_config(args.config, args.overrides)
     rl = cfg.rl
     G = rl.group_size
     tok = AutoTokenizer.from_pretrained(args.model)
