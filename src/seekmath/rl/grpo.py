@@ -43,6 +43,7 @@ import logging
 import random
 import shutil
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -926,7 +927,9 @@ def grpo_step(step: int, policy, opt, sched, tok, problems, rule, rm_source, eng
     finally:
         if sleep:
             engine.wake_up()
-    sched.step()
+    with warnings.catch_warnings():  # the schedule counts steps, not updates: a first step with no update is no misuse
+        warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler.step\(\)` before `optimizer.step\(\)`")
+        sched.step()
     t_train = time.time()
     if kl_in_reward is not None:
         stats["kl"] = kl_in_reward  # the KL that went into the rewards (per token, before the update)
