@@ -112,9 +112,10 @@ def train_processes(cfg, kind: str) -> int:
 
     auto, on a CPU-only machine: one process per `run.threads` cores (one per core when run.threads is
     0), fewer if needed for the global batch to split evenly (batch_size and micro_batch_size). The
-    trainer's update does not depend on the number of processes (train/trainer.py), and on 2 cores two
-    one-thread processes ran a tiny pretraining step 1.25x faster than one two-thread process
-    (2026-11-29, 0.81 vs 1.01 s). Otherwise 1; GPU users launch `torchrun ... seekmath pretrain` themselves.
+    trainer's update does not depend on the number of processes (train/trainer.py); on 2 cores two
+    one-thread processes ran the tiny recipe's SFT steps 1.13x and its pretraining steps 1.0x as fast as
+    one two-thread process (2026-11-29; 1.25x on a 24-step pretraining probe). Otherwise 1; GPU users
+    launch `torchrun ... seekmath pretrain` themselves.
     """
     import os
 
