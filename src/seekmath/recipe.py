@@ -185,7 +185,7 @@ def _torchrun(cfg, run_dir: Path, stage: str, n: int, args: list[str]) -> dict:
     import sys
 
     out = run_dir / stage
-    threads = cfg.rl.threads if stage == "rl" else max(1, cfg.run.threads or (os.cpu_count() or 1) // n)
+    threads = max(1, cfg.rl.threads if stage == "rl" else cfg.run.threads or (os.cpu_count() or 1) // n)
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={n}",
            "-m", "seekmath", stage, "--config", str(run_dir / "config.yaml"), "--out", str(out), *args,
            *(["--resume"] if (out / "checkpoints").is_dir() else [])]
