@@ -117,23 +117,15 @@ def train_processes(cfg, kind: str) -> int:
     one two-thread process (2026-11-29; 1.25x on a 24-step pretraining probe). Otherwise 1; GPU users
     launch `torchrun ... seekmath pretrain` themselves.
     """
-    import os
-
-    import torch
-
-    if cfg.run.train_processes < 0:
-        raise ValueError(f"run.train_processes must be >= 0 (0 = auto), got {cfg.run.train_processes}")
-    if cfg.run.train_processes:
-        return cfg.run.train_processes
     tcfg = getattr(cfg, kind)
     lora = getattr(tcfg, "lora", None)  # SFT only
-    if torch.cuda.is_available() or (lora is not None and lora.enabled and tcfg.distributed == "fsdp"):
-        return 1
-    n = max(1, (os.cpu_count() or 1) // max(1, cfg.run.threads))
     micro = tcfg.micro_batch_size
-    while n > 1 and (tcfg.batch_size % n or (micro and (tcfg.batch_size // n) % micro)):
-        n -= 1
-    return n
+
+    def splits(n: int) -> bool:  # the global batch, and each process's micro-batches, divide evenly
+        return not tcfg.batch_size % n and not (micro and (tcfg.batch_size // n) % micro)
+
+    one_only = lora is not None and lora.enabled and tcfg.distributed == "fsdp"
+    return _cpu_processes(cfg.run.train_processes, "run.train_processes", max(1, cfg.run.threads), splits, one_only)
 
 
 def rl_processes(cfg) -> int:
@@ -144,23 +136,34 @@ def rl_processes(cfg) -> int:
     the run samples exactly what one process would (rl/distributed.py). Otherwise 1;
     GPU users launch `torchrun ... seekmath rl` themselves.
     """
-    import os
-
-    import torch
-
     from seekmath.rl.distributed import generation_unit
     from seekmath.rl.grpo import one_process_only
 
     rl = cfg.rl
-    if cfg.run.rl_processes < 0:
-        raise ValueError(f"run.rl_processes must be >= 0 (0 = auto), got {cfg.run.rl_processes}")
-    if cfg.run.rl_processes:
-        return cfg.run.rl_processes
-    if torch.cuda.is_available() or rl.threads <= 0 or one_process_only(rl) is not None:
-        return 1
     unit = generation_unit(rl.group_size, rl.generation_batch_size)  # groups per generation call
-    n = max(1, (os.cpu_count() or 1) // rl.threads)
-    while n > 1 and (rl.prompts_per_step % n or (rl.prompts_per_step // n) % unit):  # equal shares of whole calls
+
+    def splits(n: int) -> bool:  # equal shares of whole generation calls
+        return not rl.prompts_per_step % n and not (rl.prompts_per_step // n) % unit
+
+    one_only = rl.threads <= 0 or one_process_only(rl) is not None
+    return _cpu_processes(cfg.run.rl_processes, "run.rl_processes", max(1, rl.threads), splits, one_only)
+
+
+def _cpu_processes(explicit: int, key: str, threads: int, splits: Callable[[int], bool], one_only: bool) -> int:
+    """`explicit` when set; else, on a CPU-only machine, cores // threads processes, reduced until the
+    work `splits` evenly; 1 on a GPU machine or when the stage must run on `one_only` process."""
+    import os
+
+    import torch
+
+    if explicit < 0:
+        raise ValueError(f"{key} must be >= 0 (0 = auto), got {explicit}")
+    if explicit:
+        return explicit
+    if torch.cuda.is_available() or one_only:
+        return 1
+    n = max(1, (os.cpu_count() or 1) // threads)
+    while n > 1 and not splits(n):
         n -= 1
     return n
 
