@@ -152,3 +152,22 @@ def test_findings_from_stage_must_be_one_the_study_runs(tmp_path):
     with pytest.raises(ValueError, match="--from: the findings study runs the stages crawl, corpus, pretrain, sft; got 'rl'"):
         run_findings(load_config("findings"), tmp_path, from_stage="rl")
     assert not any(tmp_path.iterdir())  # refused before doing anything
+
+
+def test_rerun_into_a_folder_trained_with_other_settings_is_refused_and_keeps_it(tmp_path):
+    """A finished 300-CPU-s run must not be counted as a 600-CPU-s one when the study is rerun with another budget."""
+    from seekmath.config import dump_config
+    from seekmath.findings.study import run_dir_of, run_study
+
+    old = load_config("findings", ["findings.cpu_budget_s=300"])
+    run_dir = run_dir_of(tmp_path, "grpo_os", 0)
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.yaml").write_text(dump_config(variant_config(old, old.findings.variants["grpo_os"], 0)))
+    (run_dir / "summary.json").write_text("{}")
+    new = load_config("findings", ["findings.cpu_budget_s=600"])
+    with pytest.raises(ConfigError, match=r"grpo_os/seed0 was trained with other settings \(rl.time_budget_s: 300.0 -> 600.0\)"):
+        run_study(new, tmp_path)
+    assert (run_dir / "summary.json").read_text() == "{}"  # nothing deleted
+    # the same settings (or a changed report-only key) pass the check and reach the next one
+    with pytest.raises(ConfigError, match="no SFT checkpoint"):
+        run_study(load_config("findings", ["findings.cpu_budget_s=300", "findings.report_problems=50"]), tmp_path)

@@ -70,6 +70,39 @@ def _finished(run_dir: Path) -> bool:
     return (run_dir / "summary.json").is_file() and (run_dir / "final").is_dir()
 
 
+def _flat(data: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in data.items():
+        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
+_RL_SECTIONS = ("rl", "model", "tasks", "tokenizer")
+
+
+def check_same_settings(run_dir: Path, cfg: Config) -> None:
+    """Refuse a run folder that a finished or interrupted run left with other settings.
+
+    A rerun skips finished runs and resumes interrupted ones, so a study rerun into the same `--out` with
+    another budget would silently mix results (a 300-CPU-s run counted as a 600-CPU-s one). Nothing is
+    deleted: the message names the folder and the settings that differ.
+    """
+    import yaml
+
+    saved_path = run_dir / "config.yaml"
+    if not saved_path.is_file():
+        return
+    saved, now = _flat(yaml.safe_load(saved_path.read_text()) or {}), _flat(to_dict(cfg))
+    # what RL reads (the study's budgets reach it as rl.steps / rl.time_budget_s, so adding a variant or
+    # a report benchmark does not invalidate a run); keys that one side's code version lacks are skipped
+    differ = sorted(k for k in saved.keys() & now.keys() if k.split(".")[0] in _RL_SECTIONS and saved[k] != now[k])
+    if differ:
+        shown = ", ".join(f"{k}: {saved.get(k)!r} -> {now.get(k)!r}" for k in differ[:4])
+        more = f" (and {len(differ) - 4} more)" if len(differ) > 4 else ""
+        raise ConfigError(f"findings: {run_dir} was trained with other settings ({shown}{more}); "
+                          "use another --out, or move that folder away to retrain it")
+
+
 def _train(cfg_data: dict, sft: str, run_dir: str) -> str:
     """One RL run (in this process or a worker); resumes from its checkpoint when one is there."""
     from seekmath.rl.grpo import run_rl
@@ -157,6 +190,8 @@ def run_study(cfg: Config, out: str | Path) -> Path:
             validate(vc.rl)
         except ValueError as e:
             raise ConfigError(f"findings.variants.{name}: {e}") from None
+    for name, seed, vc in jobs:  # before any training: nothing is mixed, nothing is lost
+        check_same_settings(run_dir_of(out, name, seed), vc)
     sft = final_model(out, "sft")
     if not (sft / "config.json").is_file():
         raise ConfigError(f"findings: no SFT checkpoint at {sft}; run the recipe up to sft first "
