@@ -343,6 +343,10 @@ def _train(cfg, kind, tcfg, out_dir, dist, model_path, data, resume) -> Path:
     # bf16 compute comes from autocast (precision: bf16)
     model = load_model(source, dtype="float32", device=str(device))
     model.config.use_cache = False
+    if tcfg.doc_isolation:  # the same attention as sdpa's block-diagonal mask, without computing the masked blocks
+        from seekmath.train.packed_attention import use_packed_attention
+
+        use_packed_attention(model)
     if tcfg.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if lora is not None:  # a checkpoint of a LoRA run is its adapter (PEFT format) + the trainer state
