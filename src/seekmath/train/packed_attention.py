@@ -8,8 +8,8 @@ away (bench/train_flops.py). Here each document is attended to on its own with `
 same mathematics (a token sees exactly the earlier tokens of its own document), at the cost of
 sum(T_i^2) instead of T^2.
 
-Used only where the block-diagonal case is what is asked for: no padding mask, no cache, queries and keys
-of one length, no sliding window; everything else goes to transformers' own `sdpa` path unchanged.
+Used on CPU, and only where the block-diagonal case is what is asked for: no padding mask, no cache,
+queries and keys of one length, no sliding window; everything else takes transformers' own `sdpa` path.
 """
 
 from __future__ import annotations
@@ -63,8 +63,13 @@ AttentionMaskInterface.register(NAME, _packed_mask)
 
 
 def use_packed_attention(model) -> bool:
-    """Switch a model on transformers' `sdpa` to per-document attention; other implementations are left alone."""
-    if getattr(model.config, "_attn_implementation", None) != "sdpa":
+    """Switch a CPU model on transformers' `sdpa` to per-document attention; anything else is left alone.
+
+    CPU only: that is where it was measured, and where sdpa has no kernel for variable-length documents.
+    On a GPU, `flash_attention_2` already attends per document from position_ids, and this loop's one
+    host sync per layer (`document_bounds`) has not been measured against sdpa's masked kernel there.
+    """
+    if getattr(model.config, "_attn_implementation", None) != "sdpa" or model.device.type != "cpu":
         return False
     model.set_attn_implementation(NAME)
     return True
