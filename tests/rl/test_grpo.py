@@ -77,6 +77,21 @@ def test_resume_gives_identical_weights(tiny_model_dir, tmp_path):
     assert (tmp_path / "b" / "curves.png").is_file()
 
 
+def test_resume_counts_the_cpu_budget_spent_before_the_interruption(tiny_model_dir, tmp_path):
+    """A budgeted run resumed from a checkpoint must not get a fresh budget (it would train more steps than
+    an uninterrupted run: a findings study resumed after a restart would compare unequal budgets)."""
+    cfg = _cfg("rl.steps=8", "rl.save_every=1", "rl.eval_problems=0")
+    run_rl(cfg, tiny_model_dir, tmp_path / "b", stop_after=2, progress=False)
+    spent = json.loads(next((tmp_path / "b" / "checkpoints").glob("step-*/state.json")).read_text())["cpu_seconds"]
+    assert spent > 0
+    # the whole budget was spent before the interruption: the resumed run stops after its first step
+    budgeted = load_config("smoke", ["rl.threads=1", "rl.steps=8", "rl.save_every=1", "rl.eval_problems=0",
+                                     f"rl.time_budget_s={spent}"])
+    run_rl(budgeted, tiny_model_dir, tmp_path / "b", resume=True, progress=False)
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert summary["steps"] == 3 and summary["cpu_seconds"] > spent
+
+
 @pytest.mark.parametrize("algorithm", ["online_rft", "rft"])
 def test_rft_family_runs(tiny_model_dir, tmp_path, algorithm):
     cfg = _cfg(f"rl.algorithm={algorithm}", "rl.eval_problems=0", "rl.steps=1")

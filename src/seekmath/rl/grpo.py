@@ -276,9 +276,10 @@ class TrainState:
     step: int = 0  # GRPO steps completed (global, over iterations)
     rm_rounds: int = 0  # reward-model training rounds completed
     history: dict = field(default_factory=dict)  # eval results by step
+    cpu_seconds: float = 0.0  # CPU seconds of all processes up to the checkpoint: rl.time_budget_s counts on after a resume
 
     def as_dict(self) -> dict:
-        return {"step": self.step, "rm_rounds": self.rm_rounds, "history": self.history}
+        return {"step": self.step, "rm_rounds": self.rm_rounds, "history": self.history, "cpu_seconds": self.cpu_seconds}
 
 
 def _latest_checkpoint(out: Path) -> Path | None:
@@ -636,7 +637,8 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
         torch.set_rng_state(r["torch"])
         random.setstate(r["python"])
         s = json.loads((ckpt / "state.json").read_text())
-        state = TrainState(step=s["step"], rm_rounds=s["rm_rounds"], history=s.get("history", {}))
+        state = TrainState(step=s["step"], rm_rounds=s["rm_rounds"], history=s.get("history", {}),
+                           cpu_seconds=float(s.get("cpu_seconds", 0.0)))
         log.info("rl: resuming from %s (step %d)", ckpt, state.step)
 
     if ckpt is not None:  # a checkpoint without questions.json predates the stream: its order is a function of the step
@@ -669,6 +671,7 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
         return {k.removeprefix("policy."): v for k, v in full_model_state(scorer, fsdp).items()}
 
     def checkpoint():
+        state.cpu_seconds = cpu_seconds()  # every process is here (a collective under torchrun)
         save_checkpoint(out, state, local_policy, tok, anchor, opt, sched, rm_source, dist=dist, sharded=scorer if fsdp else None,
                         policy_state=gathered_policy(), stream=stream, adapter=peft_policy)
 
@@ -686,12 +689,14 @@ def _run_rl(cfg, model_path, out_dir, dist, *, resume, stop_after, progress, gpu
     bar = tqdm(total=total_steps, initial=state.step, desc=f"rl {rl.algorithm}/{rl.reward}", unit="step",
                disable=not progress or not dist.main)
     t_run = time.time()
-    cpu0 = time.process_time()
+    cpu0, cpu_before = time.process_time(), state.cpu_seconds
 
     def cpu_seconds() -> float:
-        """This stage's CPU seconds, summed over processes (a collective under torchrun: every process calls it)."""
+        """This stage's CPU seconds, summed over processes and over the runs before a resume (a collective under
+        torchrun: every process calls it). A resumed run redoes the steps after its checkpoint, so it spends
+        what an uninterrupted run would have: the budget stops both at the same point."""
         used = time.process_time() - cpu0
-        return float(dist.all_reduce([used])[0]) if dist.world > 1 else used
+        return cpu_before + (float(dist.all_reduce([used])[0]) if dist.world > 1 else used)
 
     try:
         if state.step == 0 and "0" not in state.history and eval_set:
