@@ -15,9 +15,13 @@ queries and keys of one length, no sliding window; everything else takes transfo
 from __future__ import annotations
 
 import torch
-from transformers import AttentionInterface
-from transformers.integrations.sdpa_attention import repeat_kv, sdpa_attention_forward
-from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+try:
+    from transformers import AttentionInterface
+    from transformers.integrations.sdpa_attention import repeat_kv, sdpa_attention_forward
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+except ImportError:  # a transformers without the attention / mask interfaces: its sdpa mask path stays
+    AttentionInterface = None
 
 NAME = "sdpa_packed"
 
@@ -58,8 +62,9 @@ def packed_attention_forward(module, query, key, value, attention_mask, dropout=
     return torch.cat(rows, dim=0).transpose(1, 2).contiguous(), None
 
 
-AttentionInterface.register(NAME, packed_attention_forward)
-AttentionMaskInterface.register(NAME, _packed_mask)
+if AttentionInterface is not None:
+    AttentionInterface.register(NAME, packed_attention_forward)
+    AttentionMaskInterface.register(NAME, _packed_mask)
 
 
 def use_packed_attention(model) -> bool:
@@ -69,7 +74,8 @@ def use_packed_attention(model) -> bool:
     On a GPU, `flash_attention_2` already attends per document from position_ids, and this loop's one
     host sync per layer (`document_bounds`) has not been measured against sdpa's masked kernel there.
     """
-    if getattr(model.config, "_attn_implementation", None) != "sdpa" or model.device.type != "cpu":
+    if (AttentionInterface is None or not hasattr(model, "set_attn_implementation")
+            or getattr(model.config, "_attn_implementation", None) != "sdpa" or model.device.type != "cpu"):
         return False
     model.set_attn_implementation(NAME)
     return True
