@@ -47,7 +47,7 @@ def packed_attention_forward(module, query, key, value, attention_mask, dropout=
     """`sdpa_attention_forward`'s contract (query [B, H, T, D] -> output [B, T, H, D], None), per document."""
     q_len = query.shape[2]
     if attention_mask is not None or position_ids is None or key.shape[2] != q_len or q_len < 2 \
-            or not getattr(module, "is_causal", True):
+            or not getattr(module, "is_causal", True) or getattr(module, "sliding_window", None):
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs)
     groups = getattr(module, "num_key_value_groups", 1)
     if groups > 1:
