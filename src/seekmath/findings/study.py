@@ -97,7 +97,7 @@ def check_same_settings(run_dir: Path, cfg: Config) -> None:
     # a report benchmark does not invalidate a run); keys that one side's code version lacks are skipped
     differ = sorted(k for k in saved.keys() & now.keys() if k.split(".")[0] in _RL_SECTIONS and saved[k] != now[k])
     if differ:
-        shown = ", ".join(f"{k}: {saved.get(k)!r} -> {now.get(k)!r}" for k in differ[:4])
+        shown = ", ".join(f"{k}: {saved[k]!r} -> {now[k]!r}" for k in differ[:4])
         more = f" (and {len(differ) - 4} more)" if len(differ) > 4 else ""
         raise ConfigError(f"findings: {run_dir} was trained with other settings ({shown}{more}); "
                           "use another --out, or move that folder away to retrain it")
