@@ -60,8 +60,8 @@ def test_global_batch_is_independent_of_micro_batches(tmp_path, tiny_model_dir):
     losses, pre-clip gradient norms and weights. A missing `/ accumulation` leaves the losses equal
     (they are computed apart from the backward) and Adam almost undoes the scale: the norm catches it."""
     for micro in (4, 1):
-        cfg = load_config("smoke", FAST + ["pretrain.max_steps=4", "pretrain.save_every=0",
-                                           f"pretrain.micro_batch_size={micro}"])
+        cfg = load_config("smoke", FAST + ["pretrain.max_steps=4", "pretrain.save_every=0", f"pretrain.micro_batch_size={micro}",
+                                           "pretrain.precision=fp32"])  # auto is bf16 on a native-bf16 CPU: 1e-4 apart
         train_stage(cfg, "pretrain", tmp_path / f"m{micro}", model_path=tiny_model_dir)
     assert len([r for r in read_metrics(tmp_path / "m4") if "loss" in r]) == 4
     assert_same_training(tmp_path / "m1", tmp_path / "m4")
@@ -123,3 +123,19 @@ def test_cli_errors_are_clear(tmp_path, capsys):
             _train(cfg, "pretrain", cfg.pretrain, tmp_path / "y", FakeDist(), None, None, False)
         finally:
             del os.environ["WORLD_SIZE"]
+
+
+def test_auto_precision_is_bf16_only_where_the_device_computes_it_natively(monkeypatch):
+    from seekmath.train.trainer import resolve_precision
+
+    cpu = torch.device("cpu")
+    for avx512_bf16, amx, expected in ((False, False, "fp32"), (True, False, "bf16"), (False, True, "bf16")):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=avx512_bf16: v, raising=False)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda v=amx: v, raising=False)
+        assert resolve_precision("auto", cpu) == expected
+        assert resolve_precision("fp32", cpu) == "fp32"  # an explicit choice is kept
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")  # a torch without the probes: fp32
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")
+    assert resolve_precision("auto", cpu) == "fp32"
+    with pytest.raises(ValueError, match="fp16"):
+        resolve_precision("fp16", cpu)

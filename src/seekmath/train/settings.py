@@ -29,7 +29,7 @@ class TrainConfig:
     grad_clip: float = 1.0  # max global grad norm; 0 = no clipping
     warmup_steps: int = 0
     schedule: str = "constant"  # constant | multistep | cosine
-    # numerics: fp32 | bf16 (autocast) | auto (bf16 on GPUs that have it, fp32 on CPU: deterministic tests)
+    # numerics: fp32 | bf16 (autocast) | auto (bf16 where the device has native bf16: GPUs, CPUs with AVX512-BF16/AMX)
     precision: str = "auto"
     gradient_checkpointing: bool = False
     distributed: str = "ddp"  # ddp | fsdp (FSDP2 fully_shard per decoder layer; bf16 precision = bf16 params, fp32 reductions)
