@@ -53,9 +53,35 @@ def test_finished_checkpoints_were_evaluated_while_rl_trained(smoke_run):
         assert f"/{stage}/final" in second, stage  # the second process evaluated these two checkpoints
         assert (out / "eval" / stage / "all_summary.json").is_file()
     assert "/rl/final" not in second
-    # the RL stage started it (its log says so) and the eval stage only read the two summaries
+    # the RL stage started it (its log says so); the eval stage's own second process shared only the RL checkpoint's work
     assert "pretrain, sft evaluated in a second process" in (out / "rl" / "log.txt").read_text()
-    assert "evaluated in a second process" not in (out / "eval" / "log.txt").read_text()
+    started = [line for line in (out / "eval" / "log.txt").read_text().splitlines() if "evaluated in a second process" in line]
+    assert started and all("eval: rl evaluated" in line for line in started)
+
+
+def test_a_real_benchmark_whose_prompts_do_not_fit_is_not_run_and_the_report_says_why(smoke_run):
+    from seekmath.tasks.loaders import local_benchmark_file
+
+    if local_benchmark_file("gsm8k") is None:
+        pytest.skip("GSM8K's test file is not here (../shared/data/bench)")
+    out, _ = smoke_run
+    skipped = json.loads((out / "eval" / "pretrain" / "skipped.json").read_text())
+    assert "exceed the model's 512 positions" in skipped["gsm8k"]  # 8-shot GSM8K prompts on a 512-position model
+    assert "gsm8k" not in json.loads((out / "eval" / "pretrain" / "all_summary.json").read_text())
+    assert not (out / "eval" / "pretrain" / "real" / "benches" / "gsm8k.json").exists()
+    assert "Not run on the pretrain checkpoint: gsm8k (prompts of up to" in (out / "report.md").read_text()
+
+
+def test_two_evaluation_processes_take_each_job_once(tmp_path, monkeypatch):
+    import seekmath.recipe as recipe
+
+    done = []
+    monkeypatch.setattr(recipe, "evaluate_part", lambda cfg, run_dir, stage, part: done.append((stage, part)))
+    jobs = [(stage, part) for part in recipe.EVAL_PARTS for stage in ("pretrain", "sft", "rl")]
+    recipe.work_through(None, tmp_path, jobs[:2])  # the other process, stopped after two jobs
+    recipe.work_through(None, tmp_path, jobs)
+    recipe.work_through(None, tmp_path, jobs)  # everything claimed: nothing left
+    assert sorted(done) == sorted(jobs)
 
 
 def _with(cfg, rl_threads=1, eval_threads=1, parallel="auto", processes=0, **rl):

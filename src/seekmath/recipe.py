@@ -208,50 +208,98 @@ def eval_config_for(cfg, stage: str):
     return dataclasses.replace(cfg.eval, prompt="fewshot" if stage == "pretrain" else "zeroshot")
 
 
-def evaluate_checkpoint(cfg, run_dir: Path, stage: str) -> dict | None:
-    """One stage's checkpoint on the run's benchmarks -> eval/<stage>/all_summary.json.
+EVAL_PARTS = ("main", "real")  # run.eval_benches with eval.*; real GSM8K / MATH-500, greedy on a few problems
 
-    A benchmark already evaluated with the same settings (by the second process, or before an
-    interruption) is read back by the harness without loading the model.
+
+def evaluate_part(cfg, run_dir: Path, stage: str, part: str) -> dict:
+    """One part of a stage checkpoint's evaluation, into eval/<stage> (main) or eval/<stage>/real.
+
+    A benchmark already evaluated with the same settings (by the other process, or before an
+    interruption) is read back by the harness without loading the model. A real benchmark whose
+    prompts do not fit the checkpoint's positions (GSM8K's few-shot prompts on the tiny model) is
+    not run: its output would say nothing. The reason goes to eval/<stage>/skipped.json and the report.
     """
     import dataclasses
 
-    from seekmath.evaluate.harness import evaluate_model
+    from seekmath.evaluate.harness import checkpoint_overflow, evaluate_model
     from seekmath.tasks.loaders import local_benchmark_file
 
-    out = run_dir / "eval" / stage
+    out, model_dir, ecfg = run_dir / "eval" / stage, final_model(run_dir, stage), eval_config_for(cfg, stage)
+    log.info("eval: the %s checkpoint %s (%s benchmarks)", stage, model_dir, part)
+    if part == "main":
+        result = dict(evaluate_model(str(model_dir), list(cfg.run.eval_benches), ecfg, out, tasks_cfg=cfg.tasks, model_cfg=cfg.model))
+    else:  # real GSM8K / MATH-500 through the same harness when their files are present: honest numbers, near zero at this scale
+        rcfg = dataclasses.replace(ecfg, limit=cfg.run.real_bench_limit, k=[1])
+        real = [b for b in cfg.run.real_benches if local_benchmark_file(b) is not None and b not in cfg.run.eval_benches]
+        skipped = {b: why for b in real if (why := checkpoint_overflow(model_dir, b, rcfg, cfg.tasks, cfg.model.prompt_format))}
+        for bench, why in skipped.items():
+            log.warning("eval: %s not run on the %s checkpoint: %s", bench, stage, why)
+        atomic_write_json(out / "skipped.json", skipped)
+        fitting = [b for b in real if b not in skipped]
+        result = dict(evaluate_model(str(model_dir), fitting, rcfg, out / "real", tasks_cfg=cfg.tasks, model_cfg=cfg.model)) if fitting else {}
+    atomic_write_json(_part_file(run_dir, stage, part), result)
+    return result
+
+
+def _part_file(run_dir: Path, stage: str, part: str) -> Path:
+    return run_dir / "eval" / stage / f"{part}_summary.json"
+
+
+def evaluate_checkpoint(cfg, run_dir: Path, stage: str) -> dict | None:
+    """One stage's checkpoint on the run's benchmarks -> eval/<stage>/all_summary.json."""
     model_dir = final_model(run_dir, stage)
     if not model_dir.is_dir():
         log.warning("eval: %s has no final model, skipped", stage)
         return None
-    log.info("eval: the %s checkpoint %s", stage, model_dir)
-    benches = list(cfg.run.eval_benches)
-    # real GSM8K / MATH-500 through the same harness when their files are present
-    real = [b for b in cfg.run.real_benches if local_benchmark_file(b) is not None and b not in benches]
-    ecfg = eval_config_for(cfg, stage)
-    result = dict(evaluate_model(str(model_dir), benches, ecfg, out, tasks_cfg=cfg.tasks, model_cfg=cfg.model))
-    if real:  # greedy only, first `real_bench_limit` problems: honest numbers, near zero at this scale
-        rcfg = dataclasses.replace(ecfg, limit=cfg.run.real_bench_limit, k=[1])
-        result.update(evaluate_model(str(model_dir), real, rcfg, out / "real", tasks_cfg=cfg.tasks, model_cfg=cfg.model))
-    atomic_write_json(out / "all_summary.json", result)
+    result = {}
+    for part in EVAL_PARTS:
+        result.update(evaluate_part(cfg, run_dir, stage, part))
+    atomic_write_json(run_dir / "eval" / stage / "all_summary.json", result)
     return result
 
 
+def eval_jobs(run_dir: Path, stages: list[str]) -> list[tuple[str, str]]:
+    """(stage, part) of the finished checkpoints not yet evaluated; the longest first (every stage's main
+    part, the pretrain checkpoint's few-shot prompts leading) so that two processes end together."""
+    return [(stage, part) for part in EVAL_PARTS for stage in stages
+            if stage_done(run_dir, stage) and not _part_file(run_dir, stage, part).is_file()]
+
+
+def _claim(run_dir: Path, job: tuple[str, str]) -> bool:
+    """Whether this process takes `job`: the first to create its claim file does (atomic on one machine)."""
+    import os
+
+    path = run_dir / "eval" / "claims" / ".".join(job)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
+
+
+def work_through(cfg, run_dir: Path, jobs: list[tuple[str, str]]) -> None:
+    """Evaluate every job of `jobs` that no other process has claimed."""
+    for job in jobs:
+        if _claim(run_dir, job):
+            evaluate_part(cfg, run_dir, *job)
+
+
 def stage_eval(cfg, run_dir: Path) -> dict:
-    # the pretrain checkpoint (few-shot prompts: the longest) in a second process when the cores hold two
-    second = start_parallel_eval(cfg, run_dir, ["pretrain"]) if parallel_eval(cfg, busy_threads=cfg.eval.threads) else None
-    results = {}
-    for stage in MODEL_STAGES:
-        if second is not None and stage == "pretrain":
-            continue
-        results[stage] = evaluate_checkpoint(cfg, run_dir, stage)
+    # two processes when the cores hold them, sharing the (stage, part) jobs; then every stage's summary
+    # is collected here (finished parts are read back; a part the other process did not finish runs here)
+    shutil.rmtree(run_dir / "eval" / "claims", ignore_errors=True)  # claims of an interrupted run
+    jobs = eval_jobs(run_dir, list(MODEL_STAGES))
+    second = start_parallel_eval(cfg, run_dir, jobs) if parallel_eval(cfg, busy_threads=cfg.eval.threads) else None
     if second is not None:
+        work_through(cfg, run_dir, jobs)
         _join(second, run_dir)
-        results["pretrain"] = evaluate_checkpoint(cfg, run_dir, "pretrain")  # its summary, or evaluated here
+    results = {stage: evaluate_checkpoint(cfg, run_dir, stage) for stage in MODEL_STAGES}
+    shutil.rmtree(run_dir / "eval" / "claims", ignore_errors=True)
     return {"stages": {stage: results[stage] for stage in MODEL_STAGES if results.get(stage) is not None}}
 
 
-def _evaluate_in_background(cfg, run_dir: str, stages: list[str]) -> None:
+def _evaluate_in_background(cfg, run_dir: str, jobs: list[tuple[str, str]]) -> None:
     """The second evaluation process: its own log file, no progress bars, eval.threads threads."""
     import os
 
@@ -261,8 +309,7 @@ def _evaluate_in_background(cfg, run_dir: str, stages: list[str]) -> None:
     logging.basicConfig(level=logging.INFO, filename=log_file, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     set_threads(cfg.eval.threads)
-    for stage in stages:
-        evaluate_checkpoint(cfg, Path(run_dir), stage)
+    work_through(cfg, Path(run_dir), jobs)
 
 
 def parallel_eval(cfg, busy_threads: int) -> bool:
@@ -285,17 +332,17 @@ def parallel_eval(cfg, busy_threads: int) -> bool:
             and busy_threads + cfg.eval.threads <= (os.cpu_count() or 1))
 
 
-def start_parallel_eval(cfg, run_dir: Path, stages: list[str]):
-    """Evaluate these finished checkpoints in a spawned process; None when there is nothing to do."""
+def start_parallel_eval(cfg, run_dir: Path, jobs: list[tuple[str, str]]):
+    """Work through `jobs` (see eval_jobs) in a spawned process; None when there is nothing to do."""
     import multiprocessing
 
-    stages = [s for s in stages if stage_done(run_dir, s) and not (run_dir / "eval" / s / "all_summary.json").is_file()]
-    if not stages:
+    if not jobs:
         return None
-    proc = multiprocessing.get_context("spawn").Process(target=_evaluate_in_background, args=(cfg, str(run_dir), stages),
+    proc = multiprocessing.get_context("spawn").Process(target=_evaluate_in_background, args=(cfg, str(run_dir), jobs),
                                                         name="seekmath-eval", daemon=True)
     proc.start()
-    log.info("eval: %s evaluated in a second process (log: %s)", ", ".join(stages), run_dir / "eval" / "parallel.log")
+    stages = ", ".join(dict.fromkeys(stage for stage, _ in jobs))
+    log.info("eval: %s evaluated in a second process (log: %s)", stages, run_dir / "eval" / "parallel.log")
     return proc
 
 
@@ -344,7 +391,7 @@ def run_recipe(cfg, run_dir: str | Path, from_stage: str | None = None, only: li
         log.info("stage %s: starting", stage)
         prepare_stage_dir(run_dir / stage, cfg)
         if stage == "rl" and "eval" in stages and parallel_eval(cfg, busy_threads=cfg.rl.threads * rl_processes(cfg)):
-            eval_beside_rl = start_parallel_eval(cfg, run_dir, ["pretrain", "sft"])  # on the cores RL leaves idle
+            eval_beside_rl = start_parallel_eval(cfg, run_dir, eval_jobs(run_dir, ["pretrain", "sft"]))  # on the cores RL leaves idle
         t0 = time.time()
         with PeakMemory() as mem:
             info = STAGE_FUNCS[stage](cfg, run_dir) or {}

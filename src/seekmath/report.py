@@ -46,6 +46,9 @@ def collect_summary(run_dir: Path) -> dict:
         ev = _load_json(run_dir / "eval" / stage / "all_summary.json") or _load_json(run_dir / "eval" / stage / "summary.json")
         if ev:
             summary["stages"][stage] = ev
+        skipped = _load_json(run_dir / "eval" / stage / "skipped.json")
+        if skipped:  # benchmarks the recipe did not run on this checkpoint, and why
+            summary.setdefault("not_evaluated", {})[stage] = skipped
     corpus = _load_json(run_dir / "corpus" / "stats.json")
     if corpus:
         summary["corpus"] = {k: v for k, v in corpus.items() if not isinstance(v, (list, dict)) or k in ("skipped", "math_domains")}
@@ -185,6 +188,8 @@ def build_report(run_dir: str | Path) -> Path:
     lines += ["## Results", ""]
     if summary["stages"]:
         lines += _results_table(summary)
+        for stage, skipped in summary.get("not_evaluated", {}).items():
+            lines += [f"Not run on the {stage} checkpoint: " + "; ".join(f"{b} ({why})" for b, why in skipped.items()) + ".", ""]
         lines.append("greedy = temperature 0 top-1; maj@k = majority vote over k samples; pass@k = unbiased estimator "
                      "(Chen et al. 2021). Accuracies in %. `synthetic` numbers here are on the report split (never used "
                      "to choose settings); the RL curves' held-out accuracy (eval_greedy_acc) is on the tuning split.")

@@ -147,17 +147,34 @@ def bench_metrics(greedy_correct: list[bool] | None, sample_preds: list[list[str
     return out
 
 
+def overflow(tokenizer, limit: int | None, prompts: list[Prompt], max_new_tokens: int, sample: int | None = None) -> str | None:
+    """Why prompts + answers do not fit a model's `limit` trained positions (None: they fit, or unknown)."""
+    if not limit or tokenizer is None or not prompts:
+        return None
+    longest = max(len(ids) for ids in tokenizer([p.text for p in prompts[:sample]])["input_ids"])
+    if longest + max_new_tokens <= limit:
+        return None
+    return f"prompts of up to {longest} tokens + {max_new_tokens} new tokens exceed the model's {limit} positions"
+
+
+def checkpoint_overflow(model_dir, bench: str, cfg: EvalConfig, tasks_cfg=None, fmt: str = "auto") -> str | None:
+    """`overflow` for a saved checkpoint, from its tokenizer and config alone (no weights loaded)."""
+    from transformers import AutoConfig
+
+    from seekmath.models import load_tokenizer
+
+    tok = load_tokenizer(model_dir)
+    limit = getattr(AutoConfig.from_pretrained(model_dir), "max_position_embeddings", None)
+    return overflow(tok, limit, build_prompts(bench, load_bench(bench, cfg, tasks_cfg), cfg, tasks_cfg, tok, fmt), cfg.max_new_tokens)
+
+
 def _warn_if_too_long(engine, bench: str, prompts: list[Prompt], cfg: EvalConfig) -> None:
     """Prompts + answers longer than the model's trained positions still run (RoPE) but degrade: say so."""
-    model, tok = getattr(engine, "model", None), getattr(engine, "tokenizer", None)
+    model = getattr(engine, "model", None)
     limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
-    if not limit or tok is None or not prompts:
-        return
-    longest = max(len(ids) for ids in tok([p.text for p in prompts[:64]])["input_ids"])
-    if longest + cfg.max_new_tokens > limit:
-        log.warning("eval %s: prompts of up to %d tokens + %d new tokens exceed the model's %d positions "
-                    "(lower eval.max_new_tokens / eval.num_shots, or use another prompt kind)",
-                    bench, longest, cfg.max_new_tokens, limit)
+    why = overflow(getattr(engine, "tokenizer", None), limit, prompts, cfg.max_new_tokens, sample=64)
+    if why:
+        log.warning("eval %s: %s (lower eval.max_new_tokens / eval.num_shots, or use another prompt kind)", bench, why)
 
 
 def _settings_key(bench: str, cfg: EvalConfig, model_id: str) -> str:
