@@ -1,8 +1,8 @@
 """Slow: an ORM on rule-labelled samples and a PRM on Math-Shepherd labels of a briefly SFT'd tiny policy.
 
-Run with `pytest -m slow tests/rl/test_reward_model_slow.py -s` (prints the numbers). The SFT step is
-the slow part (300 steps of the smoke model, 2-13 min on a 2-core CPU); SEEKMATH_TEST_SFT_MODEL=DIR reuses
-an SFT checkpoint trained with OVERRIDES.
+Run with `pytest -m slow tests/rl/test_reward_model_slow.py -s` (prints the numbers; 71 s on a 2-core CPU,
+2026-11-29); SEEKMATH_TEST_SFT_MODEL=DIR reuses an SFT checkpoint trained with OVERRIDES. Each reward
+model must beat chance with its 95% AUC interval, on enough held-out samples for that to be decidable.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ def test_orm_on_rule_labels_beats_chance(policy, tmp_path):
     t0 = time.time()
     # held-out QUESTIONS from the same pool as the RM's training questions (the SFT policy solves ~26% of
     # train-split questions but ~5% of test-split ones, which would leave the held-out set almost one class)
-    pool = generate_problems(cfg.tasks, "train", 128)
-    train_probs, test_probs = pool[:96], pool[96:]
+    # (every fifth question held out: the stream's later questions are harder, so a tail would be almost all wrong)
+    pool = generate_problems(cfg.tasks, "train", 640)
+    train_probs, test_probs = [p for i, p in enumerate(pool) if i % 5], pool[::5]
     rows = sample_labelled(engine, train_probs, 4, RuleReward(), temperature=1.0, max_new_tokens=80, seed=0)
     held_rows = sample_labelled(engine, test_probs, 4, RuleReward(), temperature=1.0, max_new_tokens=80, seed=1)
     to_ex = lambda rs: [R.RMExample(r["prompt"], r["response"], label=r["label"]) for r in rs]
@@ -57,7 +58,9 @@ def test_orm_on_rule_labels_beats_chance(policy, tmp_path):
     print(json.dumps({"orm": after, "train_positive_share": sum(r["label"] for r in rows) / len(rows),
                       "majority_baseline": majority, "seconds": round(time.time() - t0, 1)}))
     assert 0.05 < after["positive_share"] < 0.95, "the policy's samples must hold both classes"
-    assert after["auc"] > 0.6  # ranks correct above incorrect samples of unseen questions
+    # ranks correct above incorrect samples of unseen questions, beyond chance at 95% (512 held-out samples:
+    # at the earlier 128, with ~17 correct, the interval was [0.36, 0.66] whatever the ORM had learnt)
+    assert after["auc_ci95"][0] > 0.5, after
 
 
 def test_prm_on_math_shepherd_labels(policy, tmp_path):
@@ -68,7 +71,7 @@ def test_prm_on_math_shepherd_labels(policy, tmp_path):
 
     cfg, model, tok, engine = policy
     t0 = time.time()
-    probs = generate_problems(cfg.tasks, "train", 48)
+    probs = generate_problems(cfg.tasks, "train", 192)
     rows = sample_labelled(engine, probs, 2, RuleReward(), temperature=1.0, max_new_tokens=80, seed=2)
     by_id = {p.id: p for p in probs}
     examples = R.math_shepherd_labels(engine, [by_id[r["id"]] for r in rows], [r["response"] for r in rows],
@@ -86,4 +89,4 @@ def test_prm_on_math_shepherd_labels(policy, tmp_path):
                       "seconds": round(time.time() - t0, 1)}))
     assert 0.05 < sum(labels) / len(labels) < 0.95
     assert monotone > 0.6  # measured 0.78 with 4 rollouts: a lucky later rollout can break monotonicity
-    assert after["auc"] > 0.6
+    assert after["auc_ci95"][0] > 0.5, after  # beyond chance at 95% (~270 held-out steps; 75 at 48 questions were too few)
